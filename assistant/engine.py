@@ -1,0 +1,207 @@
+"""The Python API: `Assistant.ask(question, role=..., conversation=...)` -> Answer.
+
+The CLI, the web app and the evaluation all go through this class.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import access
+from .answer import Draft, LLMBackend, abstention_text, extractive, finish_llm, to_citations
+from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
+from .retrieval import Filters, Retriever
+from .schema import Answer, K_DOC_ID, K_THEMES, K_TYPE, K_TITLE, K_ACCESS, K_DATE, K_SOURCE, Passage
+from .settings import Settings, load_settings
+from .store import META_LAST_INGEST, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DocInfo:
+    doc_id: str
+    title: str
+    type: str
+    date: str
+    access: str
+    source: str
+    themes: list[str]
+    chunks: int
+
+
+class Assistant:
+    """Answers French questions over the store, within the asker's clearance."""
+
+    def __init__(self, settings: Settings | None = None, embedder=None):
+        from ingest.embedder import load_embedder
+
+        self.settings = settings or load_settings()
+        self.embedder = embedder or load_embedder(self.settings)
+        self.store = open_store(self.settings, embedder=self.embedder)
+        self.retriever = Retriever(self.store, self.embedder, self.settings)
+        self._llm: LLMBackend | None = None
+
+    # -- backends ---------------------------------------------------------------------------
+    @property
+    def llm(self) -> LLMBackend | None:
+        if self.settings.backend == "extractive":
+            return None
+        if self._llm is None:
+            self._llm = LLMBackend(self.settings)
+        return self._llm
+
+    # -- conversation -----------------------------------------------------------------------
+    def standalone(self, question: str, conversation: Conversation | None) -> str:
+        """A follow-up rewritten so that it can be searched on its own."""
+        if not conversation or not conversation.turns:
+            return question
+        if self.llm is not None and looks_like_follow_up(question):
+            return self.llm.condense(conversation.history_text(), question)
+        return condense_heuristic(conversation, question)
+
+    # -- answering ----------------------------------------------------------------------------
+    def searched_types(self, role: str) -> list[str]:
+        return sorted({d.type for d in self.documents(role)})
+
+    def _prepare(self, question, role, conversation, filters, mode):
+        role = access.check_role(role)
+        if conversation is not None:
+            conversation.check(role)
+        question = (question or "").strip()
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        standalone = self.standalone(question, conversation)
+        timings["condense_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        passages = self.retriever.retrieve(standalone, role, filters, mode=mode, timings=timings) if question else []
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        return role, question, standalone, passages, timings
+
+    def _finish(self, question, role, standalone, passages, draft: Draft, timings, conversation, started) -> Answer:
+        passages = access.visible(passages, role)
+        if draft.abstained:
+            text, citations = abstention_text(self.searched_types(role)), []
+        else:
+            text, citations = draft.text, to_citations(draft, passages)
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        answer = Answer(
+            question=question,
+            answer=text,
+            abstained=draft.abstained,
+            citations=citations,
+            timings_ms=timings,
+            standalone_question=standalone,
+            retrieved=passages,
+            confidence=draft.confidence,
+        )
+        if conversation is not None:
+            conversation.add(
+                Turn(question, standalone, text, draft.abstained, [c.chunk_id for c in citations])
+            )
+        return answer
+
+    def ask(
+        self,
+        question: str,
+        role: str = "public",
+        conversation: Conversation | None = None,
+        filters: Filters | None = None,
+        mode: str | None = None,
+    ) -> Answer:
+        """Answer one question for `role`. Raises AccessError for an unknown role or a
+        conversation opened with another role; BackendError when an LLM backend fails."""
+        started = time.perf_counter()
+        role, question, standalone, passages, timings = self._prepare(question, role, conversation, filters, mode)
+        t0 = time.perf_counter()
+        draft = self._draft(question, standalone, passages)
+        timings["answer_ms"] = (time.perf_counter() - t0) * 1000
+        return self._finish(question, role, standalone, passages, draft, timings, conversation, started)
+
+    def stream(
+        self,
+        question: str,
+        role: str = "public",
+        conversation: Conversation | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield text pieces as they come, then the final, validated Answer (always last).
+
+        Show the final Answer's text in place of the streamed pieces: invalid citations
+        are removed from it and an unsupported answer becomes an abstention.
+        """
+        started = time.perf_counter()
+        role, question, standalone, passages, timings = self._prepare(question, role, conversation, filters, None)
+        t0 = time.perf_counter()
+        if self.llm is None or not passages:
+            draft = self._draft(question, standalone, passages)
+            if not draft.abstained:
+                for piece in draft.text.split(" "):
+                    yield piece + " "
+        else:
+            confidence = max((p.dense or 0.0) for p in passages)
+            if confidence < self.settings.abstain_threshold:
+                draft = Draft("", [], True, confidence, {})
+            else:
+                parts = []
+                for delta in self.llm.stream(standalone, passages):
+                    parts.append(delta)
+                    yield delta
+                draft = finish_llm("".join(parts), passages, confidence)
+        timings["answer_ms"] = (time.perf_counter() - t0) * 1000
+        yield self._finish(question, role, standalone, passages, draft, timings, conversation, started)
+
+    def _draft(self, question: str, standalone: str, passages: list[Passage]) -> Draft:
+        s = self.settings
+        if self.llm is None or not passages:
+            focus = question if standalone != question else ""
+            return extractive(standalone, passages, self.embedder, s.abstain_threshold, s.max_answer_sentences, focus)
+        confidence = max((p.dense or 0.0) for p in passages)
+        if confidence < s.abstain_threshold:
+            return Draft("", [], True, confidence, {})
+        return finish_llm("".join(self.llm.stream(standalone, passages)), passages, confidence)
+
+    # -- what a role may see ------------------------------------------------------------------
+    def documents(self, role: str = "public") -> list[DocInfo]:
+        """Documents with at least one chunk visible to `role` (their visible chunks counted)."""
+        docs: dict[str, DocInfo] = {}
+        for meta in self.store.iter_metadatas(where=access.where_for(role)):
+            d = docs.get(meta[K_DOC_ID])
+            if d is None:
+                docs[meta[K_DOC_ID]] = DocInfo(
+                    doc_id=meta[K_DOC_ID],
+                    title=meta.get(K_TITLE, ""),
+                    type=meta.get(K_TYPE, ""),
+                    date=meta.get(K_DATE, ""),
+                    access=meta.get(K_ACCESS, ""),
+                    source=meta.get(K_SOURCE, ""),
+                    themes=[t for t in meta.get(K_THEMES, "").split("|") if t],
+                    chunks=1,
+                )
+            else:
+                d.chunks += 1
+        return sorted(docs.values(), key=lambda d: (d.type, d.title))
+
+    def document_text(self, doc_id: str, role: str = "public") -> list[Passage]:
+        """The chunks of one document that `role` may see, in order (empty when none)."""
+        where = {"$and": [{K_DOC_ID: doc_id}, access.where_for(role)]}
+        passages = access.visible(self.store.all_passages(where=where), role)
+        return sorted(passages, key=lambda p: p.meta.get("position", 0))
+
+    def status(self) -> dict:
+        """Index status for the admin page: documents, chunks, last ingest, embedder."""
+        meta = self.store.metadata
+        return {
+            "documents": len(self.documents("staff")),
+            "chunks": self.store.count(),
+            "last_ingest": meta.get(META_LAST_INGEST, ""),
+            "embedder": meta.get("embedder", ""),
+            "store": self.store.label,
+        }
+
+    def reload(self) -> None:
+        """Forget cached lexical indexes (after a re-ingest)."""
+        self.retriever = Retriever(self.store, self.embedder, self.settings)

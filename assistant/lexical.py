@@ -1,0 +1,80 @@
+"""French BM25 (bm25s) over the stored chunks.
+
+Text is lowercased, French stop words removed, words stemmed with Snowball's French stemmer
+(PyStemmer), then accents folded, so « collectivités » matches « collectivite ».
+One index per access level, built only from the chunks that level may see: a chunk above a
+user's level is simply not in the index they query.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from .schema import Passage, fold
+
+TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+# Elided articles (l'écho, d'acteurs, qu'il) are split off by TOKEN_RE on the apostrophe.
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_FRENCH
+
+    extra = {"c", "d", "j", "l", "m", "n", "qu", "s", "t", "y", "a", "est", "sont", "quel", "quelle",
+             "quels", "quelles", "comment", "pourquoi", "quoi", "dont", "être", "fait", "peut", "peuvent"}
+    return frozenset(fold(w) for w in set(STOPWORDS_FRENCH) | extra)
+
+
+def analyze(text: str) -> list[str]:
+    """French analyzer: tokens -> stop words out -> Snowball stem -> accents folded."""
+    words = [w for w in TOKEN_RE.findall(text.lower().replace("’", "'")) if not w.isdigit() or len(w) == 4]
+    stop = _stopwords()
+    words = [w for w in words if fold(w) not in stop and len(w) > 1]
+    return [fold(s) for s in _stemmer().stemWords(words)]
+
+
+class LexicalIndex:
+    """BM25 over a fixed list of passages (already restricted to one access level)."""
+
+    def __init__(self, passages: list[Passage]):
+        import bm25s
+
+        self.passages = passages
+        self.retriever = None
+        docs = [analyze(f"{p.title} {p.meta.get('section', '')} {p.text}") for p in passages]
+        if passages:
+            self.retriever = bm25s.BM25(k1=1.2, b=0.75)
+            # Tokens are given as lists of strings; bm25s builds the vocabulary itself.
+            self.retriever.index(docs, show_progress=False)
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[Passage]:
+        """Top-k passages by BM25; only positive scores (a zero score is no match at all).
+
+        `mask` (0/1 per passage) applies the user's filters (type, theme, date).
+        """
+        if not self.retriever or k <= 0:
+            return []
+        tokens = analyze(query)
+        if not tokens:
+            return []
+        k = min(k, len(self.passages))
+        docs, scores = self.retriever.retrieve(
+            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=0
+        )
+        out = []
+        for idx, score in zip(docs[0], scores[0]):
+            if score <= 0:
+                continue
+            p = self.passages[int(idx)]
+            out.append(Passage(chunk_id=p.chunk_id, text=p.text, meta=p.meta, score=float(score)))
+        return out

@@ -1,0 +1,174 @@
+"""Hybrid retrieval: dense (Chroma) + French BM25, fused by reciprocal rank fusion, optional
+cross-encoder rerank. The access filter is inside both retrievers and checked again at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import access
+from .lexical import LexicalIndex
+from .schema import K_DATE_NUM, K_TYPE, Passage, date_num, theme_key
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass
+class Filters:
+    """What a user may narrow a search to. Empty means no restriction."""
+
+    types: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    date_from: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
+    date_to: str = ""
+
+    def clauses(self) -> list[dict]:
+        out: list[dict] = []
+        if self.types:
+            out.append({K_TYPE: {"$in": list(self.types)}})
+        if self.themes:
+            flags = [{theme_key(t): True} for t in self.themes]
+            out.append(flags[0] if len(flags) == 1 else {"$or": flags})
+        if self.date_from:
+            out.append({K_DATE_NUM: {"$gte": date_num(self.date_from)}})
+        if self.date_to:
+            # '2024' as an upper bound means the end of 2024.
+            n = date_num(self.date_to)
+            n = n + 9999 if n % 10000 == 0 else (n + 99 if n % 100 == 0 else n)
+            out.append({K_DATE_NUM: {"$lte": n}})
+        return out
+
+    def matches(self, meta: dict) -> bool:
+        if self.types and meta.get(K_TYPE) not in self.types:
+            return False
+        if self.themes and not any(meta.get(theme_key(t)) for t in self.themes):
+            return False
+        for clause in self.clauses():
+            if K_DATE_NUM in clause:
+                (op, bound), = clause[K_DATE_NUM].items()
+                value = int(meta.get(K_DATE_NUM) or 0)
+                if (op == "$gte" and value < bound) or (op == "$lte" and value > bound):
+                    return False
+        return True
+
+    def __bool__(self) -> bool:
+        return bool(self.types or self.themes or self.date_from or self.date_to)
+
+
+def where_clause(role: str, filters: Filters | None) -> dict:
+    clauses = [access.where_for(role)] + (filters.clauses() if filters else [])
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def rrf(rankings: list[list[Passage]], k: int = 60) -> list[Passage]:
+    """Reciprocal rank fusion; keeps the dense similarity of each passage when one ranking has it."""
+    scores: dict[str, float] = {}
+    by_id: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, p in enumerate(ranking):
+            scores[p.chunk_id] = scores.get(p.chunk_id, 0.0) + 1.0 / (k + rank + 1)
+            kept = by_id.get(p.chunk_id)
+            if kept is None or (kept.dense is None and p.dense is not None):
+                by_id[p.chunk_id] = p
+    fused = []
+    for cid in sorted(scores, key=scores.get, reverse=True):
+        p = by_id[cid]
+        fused.append(Passage(chunk_id=cid, text=p.text, meta=p.meta, score=scores[cid], dense=p.dense))
+    return fused
+
+
+class Retriever:
+    """Retrieves passages a role may see. Lexical indexes are built lazily, one per level."""
+
+    def __init__(self, store, embedder, settings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._lexical: dict[str, LexicalIndex] = {}
+        self._reranker = None
+
+    def lexical(self, role: str) -> LexicalIndex:
+        if role not in self._lexical:
+            self._lexical[role] = LexicalIndex(self.store.all_passages(where=access.where_for(role)))
+        return self._lexical[role]
+
+    def reranker(self):
+        if self._reranker is None and self.settings.reranker:
+            from sentence_transformers import CrossEncoder
+
+            self._reranker = CrossEncoder(self.settings.reranker, device="cpu", local_files_only=True)
+        return self._reranker
+
+    def _fill_dense(self, passages: list[Passage], qvec: list[float]) -> None:
+        """Cosine similarity to the question for passages that came only from BM25."""
+        missing = [p for p in passages if p.dense is None]
+        if not missing:
+            return
+        got = self.store.collection.get(ids=[p.chunk_id for p in missing], include=["embeddings"])
+        vecs = {cid: np.asarray(v) for cid, v in zip(got["ids"], got["embeddings"])}
+        q = np.asarray(qvec)
+        for p in missing:
+            if p.chunk_id in vecs:
+                p.dense = float(vecs[p.chunk_id] @ q)
+
+    def retrieve(
+        self,
+        query: str,
+        role: str,
+        filters: Filters | None = None,
+        k: int | None = None,
+        mode: str | None = None,
+        rerank: bool | None = None,
+        timings: dict | None = None,
+    ) -> list[Passage]:
+        """The k best passages for `query` that `role` may see, best first."""
+        role = access.check_role(role)
+        mode = mode or self.settings.retrieval_mode
+        if mode not in MODES:
+            raise ValueError(f"mode de recherche inconnu : {mode} ({', '.join(MODES)})")
+        k = k or self.settings.top_k
+        n = max(self.settings.candidates, k)
+        timings = timings if timings is not None else {}
+
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed_queries([query])[0]
+        timings["embed_ms"] = (time.perf_counter() - t0) * 1000
+
+        rankings: list[list[Passage]] = []
+        t0 = time.perf_counter()
+        if mode in ("hybrid", "dense"):
+            rankings.append(self.store.query(qvec, n, where_clause(role, filters)))
+        timings["dense_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        if mode in ("hybrid", "bm25"):
+            index = self.lexical(role)
+            mask = None
+            if filters:
+                mask = np.array([1.0 if filters.matches(p.meta) else 0.0 for p in index.passages])
+            rankings.append(index.search(query, n, mask))
+        timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
+
+        fused = rankings[0] if len(rankings) == 1 else rrf(rankings, self.settings.rrf_k)
+        fused = access.visible(fused, role)
+        if filters:
+            fused = [p for p in fused if filters.matches(p.meta)]
+
+        use_rerank = self.settings.reranker if rerank is None else rerank
+        if use_rerank and self.reranker() is not None and fused:
+            t0 = time.perf_counter()
+            pool = fused[: n]
+            scores = self.reranker().predict([(query, p.text) for p in pool], show_progress_bar=False)
+            for p, s in zip(pool, scores):
+                p.score = float(s)
+            fused = sorted(pool, key=lambda p: p.score, reverse=True)
+            timings["rerank_ms"] = (time.perf_counter() - t0) * 1000
+
+        top = fused[:k]
+        self._fill_dense(top, qvec)
+        return access.visible(top, role)

@@ -1,0 +1,189 @@
+"""The Chroma collection: embedded (PersistentClient) by default, a `chroma run` server when
+`chroma_host` is set. Both ingestion and retrieval open it through `open_store`.
+
+The collection records which embedder built it; opening it with another one is refused, since
+vectors from two models are not comparable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .errors import StoreMismatchError, StoreMissingError
+from .schema import K_ACCESS, K_DOC_HASH, K_DOC_ID, SCHEMA_VERSION, Passage
+
+log = logging.getLogger(__name__)
+
+META_EMBEDDER = "embedder"
+META_DIM = "embedder_dim"
+META_SCHEMA = "schema_version"
+META_LAST_INGEST = "last_ingest"
+
+
+def _client(settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.uses_server:
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain exceptions on connection errors
+            raise StoreMissingError(
+                f"serveur Chroma injoignable sur {settings.chroma_host}:{settings.chroma_port} "
+                f"({type(exc).__name__}) : lancez `chroma run --path DOSSIER --port {settings.chroma_port}` "
+                f"ou videz COOPTER_CHROMA_HOST pour utiliser la base locale"
+            ) from None
+    settings.store.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
+
+
+def _where_label(settings) -> str:
+    if settings.uses_server:
+        return f"serveur Chroma {settings.chroma_host}:{settings.chroma_port}"
+    return str(settings.store)
+
+
+@dataclass
+class Store:
+    """A thin wrapper over one Chroma collection. Embeddings are always passed explicitly:
+    Chroma's default embedding function would try to download a model."""
+
+    collection: Any
+    label: str
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return dict(self.collection.metadata or {})
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def doc_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash, for every document in the store."""
+        out: dict[str, str] = {}
+        for meta in self.iter_metadatas():
+            out[meta[K_DOC_ID]] = meta.get(K_DOC_HASH, "")
+        return out
+
+    def iter_metadatas(self, where: dict | None = None, batch: int = 2000) -> Iterable[dict]:
+        offset = 0
+        while True:
+            got = self.collection.get(where=where, include=["metadatas"], limit=batch, offset=offset)
+            metas = got["metadatas"] or []
+            yield from metas
+            if len(metas) < batch:
+                return
+            offset += batch
+
+    def chunk_ids(self, doc_id: str) -> list[str]:
+        return list(self.collection.get(where={K_DOC_ID: doc_id}, include=[])["ids"])
+
+    def upsert(self, ids: list[str], embeddings: list[list[float]], texts: list[str], metadatas: list[dict]) -> None:
+        for start in range(0, len(ids), 500):
+            end = start + 500
+            self.collection.upsert(
+                ids=ids[start:end],
+                embeddings=embeddings[start:end],
+                documents=texts[start:end],
+                metadatas=metadatas[start:end],
+            )
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            self.collection.delete(ids=ids[start : start + 500])
+
+    def delete_doc(self, doc_id: str) -> int:
+        ids = self.chunk_ids(doc_id)
+        self.delete_ids(ids)
+        return len(ids)
+
+    def mark_ingested(self) -> None:
+        meta = self.metadata
+        meta[META_LAST_INGEST] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        meta.pop("hnsw:space", None)  # immutable after creation; modify() rejects it
+        self.collection.modify(metadata=meta)
+
+    def all_passages(self, where: dict | None = None) -> list[Passage]:
+        """Every chunk matching `where` (used to build the lexical index)."""
+        out: list[Passage] = []
+        offset, batch = 0, 2000
+        while True:
+            got = self.collection.get(
+                where=where, include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                out.append(Passage(chunk_id=cid, text=text, meta=meta))
+            if len(got["ids"]) < batch:
+                return out
+            offset += batch
+
+    def query(self, embedding: list[float], k: int, where: dict | None) -> list[Passage]:
+        """Nearest chunks by cosine; `where` must carry the access filter."""
+        if k <= 0:
+            return []
+        res = self.collection.query(
+            query_embeddings=[embedding],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for cid, text, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
+        ):
+            sim = 1.0 - float(dist)
+            out.append(Passage(chunk_id=cid, text=text, meta=meta, score=sim, dense=sim))
+        return out
+
+
+def open_store(settings, embedder=None, create: bool = False) -> Store:
+    """Open the collection named in the settings.
+
+    With create=True (ingestion) a missing collection is created and stamped with the embedder.
+    Raises StoreMissingError when there is nothing to read, StoreMismatchError when the
+    collection was built with another embedder than `embedder`.
+    """
+    label = _where_label(settings)
+    if not create and not settings.uses_server and not (settings.store / "chroma.sqlite3").exists():
+        raise StoreMissingError(
+            f"aucune base documentaire dans « {settings.store} » : lancez d'abord `coopter ingest` "
+            f"(ou indiquez la bonne base avec --store / COOPTER_STORE)"
+        )
+    client = _client(settings)
+    name = settings.collection
+    if create:
+        meta = {"hnsw:space": "cosine", META_SCHEMA: SCHEMA_VERSION}
+        if embedder is not None:
+            meta.update({META_EMBEDDER: embedder.name, META_DIM: embedder.dim})
+        collection = client.get_or_create_collection(name=name, metadata=meta, embedding_function=None)
+    else:
+        try:
+            collection = client.get_collection(name=name, embedding_function=None)
+        except Exception:
+            raise StoreMissingError(
+                f"la collection « {name} » n'existe pas dans {label} : lancez d'abord `coopter ingest`"
+            ) from None
+    store = Store(collection=collection, label=label)
+    if embedder is not None:
+        built_with = store.metadata.get(META_EMBEDDER)
+        dim = store.metadata.get(META_DIM)
+        if built_with and (built_with != embedder.name or int(dim or 0) != embedder.dim):
+            raise StoreMismatchError(
+                f"la base « {label} » a été construite avec le modèle « {built_with} » ({dim} dim.), "
+                f"pas avec « {embedder.name} » ({embedder.dim} dim.) : réglez embed_model sur "
+                f"« {built_with} » ou reconstruisez la base dans un autre dossier (--store)"
+            )
+    return store
+
+
+def access_of(meta: dict) -> str:
+    return meta.get(K_ACCESS, "staff")

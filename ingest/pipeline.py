@@ -1,0 +1,152 @@
+"""Ingestion: corpus files -> chunks -> embeddings -> Chroma, incrementally.
+
+A content hash per document decides what to do: unchanged documents are not re-embedded, a
+changed one has all its chunks replaced (new chunks written before old ones are removed, so a
+crash never leaves it missing), and a document gone from the corpus is purged (`prune`).
+A file that cannot be read is skipped with its reason; its previous version, if any, is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import CorpusError, StoreMissingError
+from assistant.store import open_store
+
+from .chunking import Chunker
+from .embedder import load_embedder
+from .loaders import discover, doc_id_for, load
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path} : {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    store: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def summary_fr(self) -> str:
+        return (
+            f"{len(self.added)} ajouté(s), {len(self.updated)} mis à jour, "
+            f"{len(self.unchanged)} inchangé(s), {len(self.removed)} supprimé(s), "
+            f"{len(self.skipped)} ignoré(s) ; {self.chunks_written} passages écrits, "
+            f"{self.chunks_total} dans la base ; {self.seconds:.1f} s"
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "notes": self.notes,
+            "chunks_written": self.chunks_written,
+            "chunks_total": self.chunks_total,
+            "seconds": round(self.seconds, 2),
+            "store": self.store,
+        }
+
+
+def _progress(iterable, total: int, enabled: bool, desc: str):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="doc", leave=False)
+
+
+def run(
+    settings,
+    corpus_dir: Path | None = None,
+    paths: list[Path] | None = None,
+    prune: bool | None = None,
+    progress: bool = False,
+    embedder=None,
+) -> IngestReport:
+    """Ingest a corpus directory (or only `paths` inside it) into the store of `settings`.
+
+    Pruning (removing documents no longer in the corpus) is on by default for a full-corpus run
+    and off when `paths` is given. Returns an IngestReport; raises CoopterError when the store
+    itself cannot be opened (missing server, other embedder) or the corpus directory is missing.
+    """
+    started = time.perf_counter()
+    corpus_dir = Path(corpus_dir or settings.corpus_dir).resolve()
+    if not corpus_dir.is_dir():
+        raise StoreMissingError(f"dossier de corpus introuvable : {corpus_dir}")
+    if prune is None:
+        prune = paths is None
+    files = [Path(p).resolve() for p in paths] if paths else discover(corpus_dir)
+
+    embedder = embedder or load_embedder(settings)
+    store = open_store(settings, embedder=embedder, create=True)
+    chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap)
+    report = IngestReport(store=store.label)
+    known = store.doc_hashes()
+    seen: set[str] = set()
+
+    for path in _progress(files, len(files), progress, "Ingestion"):
+        try:
+            doc_id = doc_id_for(path, corpus_dir)
+        except ValueError:
+            report.skipped.append(Skipped(str(path), f"hors du dossier de corpus {corpus_dir}"))
+            continue
+        seen.add(doc_id)  # even if it fails below: a broken file must not purge its last good version
+        try:
+            doc = load(path, corpus_dir, settings.max_file_mb)
+            report.notes.extend(f"{path} : {n}" for n in doc.notes)
+            if known.get(doc_id) == doc.content_hash:
+                report.unchanged.append(doc_id)
+                continue
+            chunks = chunker.chunk(doc)
+            if not chunks:
+                raise CorpusError(str(path), "aucun passage exploitable après découpage")
+            vectors = embedder.embed_passages([c.embedding_text() for c in chunks])
+        except CorpusError as exc:
+            report.skipped.append(Skipped(exc.path, exc.reason))
+            log.warning("ignoré : %s", exc)
+            continue
+        new_ids = [c.id for c in chunks]
+        store.upsert(new_ids, vectors, [c.text for c in chunks], [c.metadata() for c in chunks])
+        if doc_id in known:
+            stale = set(store.chunk_ids(doc_id)) - set(new_ids)
+            store.delete_ids(sorted(stale))
+            report.updated.append(doc_id)
+        else:
+            report.added.append(doc_id)
+        report.chunks_written += len(chunks)
+
+    if prune:
+        for doc_id in sorted(set(known) - seen):
+            store.delete_doc(doc_id)
+            report.removed.append(doc_id)
+
+    if report.added or report.updated or report.removed:
+        store.mark_ingested()
+    report.chunks_total = store.count()
+    report.seconds = time.perf_counter() - started
+    return report

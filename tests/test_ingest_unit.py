@@ -1,0 +1,158 @@
+"""Loaders, metadata, chunking and the incremental logic, with the fast fake embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import CorpusError, StoreMismatchError
+from ingest import run
+from ingest.chunking import Chunker, section_access, split_sections
+from ingest.embedder import HashingEmbedder
+from ingest.loaders import decode_text, html_to_markdown, load
+from ingest.metadata import parse_meta
+
+from .conftest import front, write
+
+
+def test_front_matter_is_parsed_and_validated(tiny_corpus):
+    doc = load(tiny_corpus / "public" / "ptce.md", tiny_corpus)
+    assert doc.doc_id == "public/ptce"
+    assert doc.meta.title == "Les PTCE"
+    assert doc.meta.access == "public"
+    assert doc.meta.section_access == {"Retours d'expérience": "community"}
+    assert doc.text.lstrip().startswith("# Les PTCE")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"title": "t", "type": "note", "date": "2024", "source": "s", "access": "secret"}, "niveau d'accès inconnu « secret »"),
+        ({"title": "t", "type": "note", "date": "2024", "access": "public"}, "manquante(s) : source"),
+        ({"title": "t", "type": "memo", "date": "2024", "source": "s", "access": "public"}, "type inconnu"),
+        ({"title": "t", "type": "note", "date": "mars 2024", "source": "s", "access": "public"}, "date"),
+        ({"title": "t", "type": "note", "date": "2024", "source": "s", "access": "staff", "section_access": {"X": "public"}}, "moins protégée"),
+    ],
+)
+def test_bad_metadata_is_a_clear_error_naming_the_file(data, message):
+    with pytest.raises(CorpusError) as exc:
+        parse_meta(data, Path("corpus/x.md"))
+    assert "corpus/x.md" in str(exc.value)
+    assert message in str(exc.value)
+
+
+def test_latin1_text_is_decoded_and_binary_is_refused(tmp_path):
+    text, enc = decode_text("Coopération économique des collectivités à Besançon".encode("latin-1"), tmp_path / "a.txt")
+    assert text == "Coopération économique des collectivités à Besançon"
+    assert enc is not None
+    with pytest.raises(CorpusError, match="pas un fichier texte"):
+        decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", tmp_path / "b.txt")
+
+
+def test_html_keeps_headings_lists_and_drops_scripts():
+    md = html_to_markdown(
+        "<html><head><title>T</title><script>var x=1;</script></head><body><nav>menu</nav>"
+        "<h1>Titre</h1><p>Un <b>paragraphe</b>.</p><h2>Partie</h2><ul><li>un</li><li>deux</li></ul></body></html>"
+    )
+    assert "# Titre" in md and "## Partie" in md
+    assert "- un" in md and "- deux" in md
+    assert "var x" not in md and "menu" not in md
+
+
+def test_sections_keep_heading_path_and_access_override():
+    secs = split_sections("# Doc\n\nintro\n\n## A\n\ntexte a\n\n### A1\n\ntexte a1\n\n## Retours d'expérience\n\nretours")
+    assert [s.path for s in secs] == [["Doc"], ["Doc", "A"], ["Doc", "A", "A1"], ["Doc", "Retours d'expérience"]]
+    overrides = {"Retours d'expérience": "community"}
+    assert section_access(secs[1].path, "public", overrides) == "public"
+    assert section_access(secs[3].path, "public", overrides) == "community"
+
+
+def test_chunks_respect_the_token_cap_and_have_stable_ids(tiny_corpus):
+    emb = HashingEmbedder()
+    long_body = "\n\n".join(f"Paragraphe {i} sur la coopération territoriale et les PTCE en France." for i in range(80))
+    write(tiny_corpus / "long.md", front("Long document") + "## Partie\n\n" + long_body)
+    doc = load(tiny_corpus / "long.md", tiny_corpus)
+    chunker = Chunker(emb, chunk_tokens=60, overlap=10)
+    chunks = chunker.chunk(doc)
+    assert len(chunks) > 5
+    assert all(emb.count_tokens(c.embedding_text()) <= emb.max_tokens for c in chunks)
+    assert all(c.section == "Partie" and c.page is None for c in chunks)
+    assert [c.id for c in chunker.chunk(doc)] == [c.id for c in chunks]
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+def test_community_section_chunks_carry_the_raised_access(tiny_corpus):
+    doc = load(tiny_corpus / "public" / "ptce.md", tiny_corpus)
+    chunks = Chunker(HashingEmbedder()).chunk(doc)
+    by_section = {c.section: c.access for c in chunks}
+    assert by_section["Définition"] == "public"
+    assert by_section["Retours d'expérience"] == "community"
+    assert all("CANARI-SECTION" not in c.text for c in chunks if c.access == "public")
+
+
+def _ids(settings):
+    from assistant.store import open_store
+
+    store = open_store(settings)
+    return store, sorted(store.collection.get(include=[])["ids"])
+
+
+def test_incremental_ingest_embeds_nothing_when_unchanged(settings):
+    first = run(settings)
+    assert sorted(first.added) == ["communaute/atelier", "interne/pilotage", "public/ptce"]
+    assert first.ok and first.chunks_total == first.chunks_written > 0
+    second = run(settings)
+    assert second.chunks_written == 0
+    assert sorted(second.unchanged) == sorted(first.added)
+    assert second.chunks_total == first.chunks_total
+
+
+def test_changed_document_replaces_all_its_chunks(settings, tiny_corpus):
+    run(settings)
+    store, _ = _ids(settings)
+    old = set(store.chunk_ids("interne/pilotage"))
+    write(
+        tiny_corpus / "interne" / "pilotage.md",
+        front("Note de pilotage", access="community", date="2026-02") + "## Calendrier\n\nLe comité se réunit désormais en avril.\n",
+    )
+    report = run(settings)
+    assert report.updated == ["interne/pilotage"]
+    metas = list(store.iter_metadatas(where={"doc_id": "interne/pilotage"}))
+    assert metas and all(m["access"] == "community" for m in metas)  # access change reached every chunk
+    texts = store.collection.get(where={"doc_id": "interne/pilotage"})["documents"]
+    assert not any("mars" in t for t in texts)
+    assert not (old & set(store.chunk_ids("interne/pilotage"))) or len(metas) == len(old)
+
+
+def test_removed_document_is_purged_and_no_prune_keeps_it(settings, tiny_corpus):
+    run(settings)
+    (tiny_corpus / "communaute" / "atelier.md").unlink()
+    kept = run(settings, prune=False)
+    assert kept.removed == []
+    store, _ = _ids(settings)
+    assert store.chunk_ids("communaute/atelier")
+    pruned = run(settings)
+    assert pruned.removed == ["communaute/atelier"]
+    assert store.chunk_ids("communaute/atelier") == []
+
+
+def test_a_broken_file_keeps_its_last_good_version(settings, tiny_corpus):
+    run(settings)
+    write(tiny_corpus / "public" / "ptce.md", "---\ntitle: x\naccess: confidentiel\n---\ntexte\n")
+    report = run(settings)
+    assert [s.path.endswith("ptce.md") for s in report.skipped] == [True]
+    assert "niveau d'accès inconnu" in report.skipped[0].reason or "manquante" in report.skipped[0].reason
+    store, _ = _ids(settings)
+    assert store.chunk_ids("public/ptce"), "the previous version must not be purged"
+
+
+def test_store_built_with_another_embedder_is_refused(settings):
+    from assistant.store import open_store
+
+    run(settings)
+    other = HashingEmbedder(dim=32, name="autre-modele")
+    with pytest.raises(StoreMismatchError, match="autre-modele"):
+        open_store(settings, embedder=other)
+    with pytest.raises(StoreMismatchError):
+        run(settings, embedder=other)
