@@ -69,25 +69,33 @@ def _sentences(line: str) -> list[str]:
     return [s.strip() for s in SENTENCE_RE.split(line) if s.strip()]
 
 
+def _is_label(line: str) -> bool:
+    """A short line with no final punctuation: a heading, a link title, a date line."""
+    return not re.search(r"[.!?…»:;)]$", line) and len(line.split()) < 20
+
+
 def split_sentences(text: str) -> list[str]:
-    """Answer units: sentences, with a line ending in « : » kept together with the list it
-    introduces (« trois piliers : acquisition, partage, diffusion » is one unit)."""
+    """Answer units: sentences, with a line that introduces a list (ending in « : » or left
+    unfinished, « une articulation entre ») kept together with its items. Labels are dropped."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     units: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.endswith(":") and i + 1 < len(lines) and ITEM_RE.match(lines[i + 1]):
+        is_item = bool(ITEM_RE.match(line))
+        opens_list = not is_item and not re.search(r"[.!?…»]$", line)
+        if opens_list and i + 1 < len(lines) and ITEM_RE.match(lines[i + 1]):
             items, j = [], i + 1
             while j < len(lines) and ITEM_RE.match(lines[j]):
                 items.append(ITEM_RE.sub("", lines[j]).rstrip(" ,;."))
                 j += 1
             head = _sentences(line)
             units.extend(head[:-1])
-            units.append(f"{head[-1]} {' ; '.join(items)}.")
+            units.append(f"{head[-1].rstrip(' :')} : {' ; '.join(items)}.")
             i = j
             continue
-        units.extend(_sentences(ITEM_RE.sub("", line)))
+        if is_item or not _is_label(line):
+            units.extend(_sentences(ITEM_RE.sub("", line)))
         i += 1
     return [u for u in units if len(u) >= 25 and re.search(r"\w{3,}", u)]
 
@@ -104,23 +112,26 @@ def abstention_text(searched_types: list[str]) -> str:
     )
 
 
+def confidence(dense_max: float, coverage: float) -> float:
+    """How likely the passages answer the question, in [0, 1]: the best passage's cosine
+    similarity and the idf-weighted share of the question's words they contain, averaged.
+    The abstention threshold applies to this value (calibrated on evals/)."""
+    return 0.5 * max(0.0, dense_max) + 0.5 * coverage
+
+
 def extractive(
     question: str,
     passages: list[Passage],
     embedder,
-    threshold: float,
+    confidence: float,
     max_sentences: int = 4,
     focus: str = "",
 ) -> Draft:
-    """Compose an answer from the passages' own sentences.
+    """Compose an answer from the passages' own sentences (the caller decided not to abstain).
 
-    Confidence is the best passage's cosine similarity to the question; below `threshold`
-    the draft abstains. `focus` (a follow-up's own words) adds weight to its terms.
+    `focus` (a follow-up's own words) adds weight to its terms.
     """
     if not passages:
-        return Draft("", [], True, 0.0, {})
-    confidence = max((p.dense or 0.0) for p in passages)
-    if confidence < threshold:
         return Draft("", [], True, confidence, {})
 
     candidates: list[tuple[int, int, str]] = []  # passage index, position, sentence
@@ -136,11 +147,15 @@ def extractive(
     q_terms = set(analyze(question))
     f_terms = set(analyze(focus)) if focus else set()
     scored = []
+    context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
     for (pi, si, s), sim in zip(candidates, sims):
         terms = set(analyze(s))
-        # The packaged embedder is English-trained: lexical overlap (French stems) weighs as much.
-        score = float(sim) + LEXICAL_WEIGHT * _overlap(q_terms, terms) + 0.3 * _overlap(f_terms, terms)
-        score -= 0.02 * pi  # prefer the better-ranked passages on ties
+        # A sentence is read in its passage's context: title and section words count too.
+        # The packaged embedder is English-trained, so French stem overlap weighs as much.
+        in_context = terms | context[pi]
+        lexical = 0.7 * _overlap(q_terms, terms) + 0.3 * _overlap(q_terms, in_context)
+        score = float(sim) + LEXICAL_WEIGHT * lexical + 0.3 * _overlap(f_terms, in_context)
+        score -= 0.03 * pi  # prefer the better-ranked passages
         if len(s) < 60:
             score -= 0.1  # headings and link labels rarely answer anything
         scored.append((score, pi, si, s, terms))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import access
-from .answer import Draft, LLMBackend, abstention_text, extractive, finish_llm, to_citations
+from .answer import Draft, LLMBackend, abstention_text, confidence, extractive, finish_llm, to_citations
 from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
 from .retrieval import Filters, Retriever
 from .schema import Answer, K_DOC_ID, K_THEMES, K_TYPE, K_TITLE, K_ACCESS, K_DATE, K_SOURCE, Passage
@@ -117,7 +117,7 @@ class Assistant:
         started = time.perf_counter()
         role, question, standalone, passages, timings = self._prepare(question, role, conversation, filters, mode)
         t0 = time.perf_counter()
-        draft = self._draft(question, standalone, passages)
+        draft = self._draft(question, standalone, passages, self._confidence(standalone, passages, role))
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         return self._finish(question, role, standalone, passages, draft, timings, conversation, started)
 
@@ -136,33 +136,37 @@ class Assistant:
         started = time.perf_counter()
         role, question, standalone, passages, timings = self._prepare(question, role, conversation, filters, None)
         t0 = time.perf_counter()
-        if self.llm is None or not passages:
-            draft = self._draft(question, standalone, passages)
+        score = self._confidence(standalone, passages, role)
+        if self.llm is None or score < self.settings.abstain_threshold:
+            draft = self._draft(question, standalone, passages, score)
             if not draft.abstained:
                 for piece in draft.text.split(" "):
                     yield piece + " "
         else:
-            confidence = max((p.dense or 0.0) for p in passages)
-            if confidence < self.settings.abstain_threshold:
-                draft = Draft("", [], True, confidence, {})
-            else:
-                parts = []
-                for delta in self.llm.stream(standalone, passages):
-                    parts.append(delta)
-                    yield delta
-                draft = finish_llm("".join(parts), passages, confidence)
+            parts = []
+            for delta in self.llm.stream(standalone, passages):
+                parts.append(delta)
+                yield delta
+            draft = finish_llm("".join(parts), passages, score)
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         yield self._finish(question, role, standalone, passages, draft, timings, conversation, started)
 
-    def _draft(self, question: str, standalone: str, passages: list[Passage]) -> Draft:
+    def _confidence(self, question: str, passages: list[Passage], role: str) -> float:
+        if not passages:
+            return 0.0
+        dense = max((p.dense or 0.0) for p in passages)
+        coverage = self.retriever.lexical(role).coverage(question, passages[:3])
+        return confidence(dense, coverage)
+
+    def _draft(self, question: str, standalone: str, passages: list[Passage], score: float) -> Draft:
+        """Abstain below the threshold; else compose (extractive) or generate (LLM) the answer."""
         s = self.settings
-        if self.llm is None or not passages:
+        if not passages or score < s.abstain_threshold:
+            return Draft("", [], True, score, {})
+        if self.llm is None:
             focus = question if standalone != question else ""
-            return extractive(standalone, passages, self.embedder, s.abstain_threshold, s.max_answer_sentences, focus)
-        confidence = max((p.dense or 0.0) for p in passages)
-        if confidence < s.abstain_threshold:
-            return Draft("", [], True, confidence, {})
-        return finish_llm("".join(self.llm.stream(standalone, passages)), passages, confidence)
+            return extractive(standalone, passages, self.embedder, score, s.max_answer_sentences, focus)
+        return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)
 
     # -- what a role may see ------------------------------------------------------------------
     def documents(self, role: str = "public") -> list[DocInfo]:

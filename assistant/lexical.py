@@ -8,7 +8,9 @@ user's level is simply not in the index they query.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
@@ -30,8 +32,13 @@ def _stemmer():
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_FRENCH
 
+    # Question and filler words of conversational French: they say how, not what, is asked.
     extra = {"c", "d", "j", "l", "m", "n", "qu", "s", "t", "y", "a", "est", "sont", "quel", "quelle",
-             "quels", "quelles", "comment", "pourquoi", "quoi", "dont", "être", "fait", "peut", "peuvent"}
+             "quels", "quelles", "comment", "pourquoi", "quoi", "dont", "être", "fait", "peut", "peuvent",
+             "lequel", "laquelle", "lesquels", "lesquelles", "combien", "quand", "où", "selon", "après",
+             "avant", "quelque", "chose", "vraiment", "exactement", "surtout", "généralement", "donc",
+             "alors", "aussi", "encore", "existe", "faut", "doit", "doivent", "peux", "veux", "voudrais",
+             "dire", "sais", "savoir", "concrètement", "plutôt", "bien", "très", "tout", "tous", "toutes"}
     return frozenset(fold(w) for w in set(STOPWORDS_FRENCH) | extra)
 
 
@@ -47,15 +54,44 @@ class LexicalIndex:
     """BM25 over a fixed list of passages (already restricted to one access level)."""
 
     def __init__(self, passages: list[Passage]):
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
         self.passages = passages
         self.retriever = None
         docs = [analyze(f"{p.title} {p.meta.get('section', '')} {p.text}") for p in passages]
+        self.df = Counter(t for d in docs for t in set(d))
         if passages:
             self.retriever = bm25s.BM25(k1=1.2, b=0.75)
             # Tokens are given as lists of strings; bm25s builds the vocabulary itself.
             self.retriever.index(docs, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        """BM25 idf; a term absent from every visible chunk gets the highest weight."""
+        n, df = len(self.passages), self.df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, question: str, passages: list[Passage]) -> float:
+        """Share of the question's information (idf-weighted stems) found in `passages`.
+
+        Low when the question's key words occur nowhere in what was retrieved, e.g. « budget »
+        for a corpus that never states one: a strong hint that the answer is not there.
+        """
+        terms = set(analyze(question))
+        if not terms:
+            return 0.0
+        found: set[str] = set()
+        for p in passages:
+            found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
+        prefixes = {f[:5] for f in found if len(f) >= 5}
+
+        def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
+            return t in found or (len(t) >= 5 and t[:5] in prefixes)
+
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms if present(t)) / total if total else 0.0
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[Passage]:
         """Top-k passages by BM25; only positive scores (a zero score is no match at all).

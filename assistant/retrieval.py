@@ -66,13 +66,14 @@ def where_clause(role: str, filters: Filters | None) -> dict:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def rrf(rankings: list[list[Passage]], k: int = 60) -> list[Passage]:
-    """Reciprocal rank fusion; keeps the dense similarity of each passage when one ranking has it."""
+def rrf(rankings: list[list[Passage]], k: int = 60, weights: list[float] | None = None) -> list[Passage]:
+    """Weighted reciprocal rank fusion; keeps each passage's dense similarity when one ranking has it."""
     scores: dict[str, float] = {}
     by_id: dict[str, Passage] = {}
-    for ranking in rankings:
+    weights = weights or [1.0] * len(rankings)
+    for weight, ranking in zip(weights, rankings):
         for rank, p in enumerate(ranking):
-            scores[p.chunk_id] = scores.get(p.chunk_id, 0.0) + 1.0 / (k + rank + 1)
+            scores[p.chunk_id] = scores.get(p.chunk_id, 0.0) + weight / (k + rank + 1)
             kept = by_id.get(p.chunk_id)
             if kept is None or (kept.dense is None and p.dense is not None):
                 by_id[p.chunk_id] = p
@@ -154,7 +155,10 @@ class Retriever:
             rankings.append(index.search(query, n, mask))
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
-        fused = rankings[0] if len(rankings) == 1 else rrf(rankings, self.settings.rrf_k)
+        if len(rankings) == 1:
+            fused = rankings[0]
+        else:  # [dense, bm25]
+            fused = rrf(rankings, self.settings.rrf_k, [1.0, self.settings.bm25_weight])
         fused = access.visible(fused, role)
         if filters:
             fused = [p for p in fused if filters.matches(p.meta)]

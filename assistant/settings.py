@@ -41,12 +41,13 @@ class Settings:
     top_k: int = 5  # passages given to the answer step
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
+    bm25_weight: float = 3.0  # weight of the BM25 ranking in the fusion (dense = 1); measured in evals/
     retrieval_mode: str = "hybrid"  # hybrid | dense | bm25
     reranker: str = ""  # cross-encoder path; empty = no rerank
 
     # Answering.
     backend: str = "extractive"  # extractive | openai | llamacpp
-    abstain_threshold: float = 0.42  # calibrated on evals/ (see README)
+    abstain_threshold: float = 0.55  # on answer.confidence(); calibrated on evals/ (see README)
     max_answer_sentences: int = 4
     openai_base_url: str = "http://127.0.0.1:8001/v1"
     openai_model: str = ""

@@ -31,6 +31,7 @@ class Outcome:
     cited_texts: list[str]
     leaked: int  # outputs above the asker's clearance (citations, retrieved passages, canaries)
     latency_ms: float
+    confidence: float = 0.0  # the abstention score, kept to calibrate the threshold
 
 
 def fact_found(pattern: str, text: str) -> bool:

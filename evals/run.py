@@ -82,6 +82,7 @@ def make_assistant(base, variant: str):
 
         _, path = resolve_model_path(base.settings.embed_model)
         bot.retriever = LlamaIndexRetriever(base.store, str(path), base.settings)
+        bot.retriever.lexical = base.retriever.lexical  # the abstention score's idf weights
     else:
         raise ConfigError(f"variante inconnue « {variant} » ({', '.join(ALL_VARIANTS)})")
     return bot
@@ -118,6 +119,7 @@ def run_item(bot, item: dict, canaries: dict[str, str]) -> Outcome:
         cited_texts=[c.text for c in ans.citations],
         leaked=leak_count(role, accesses, texts + leaked_texts, canaries),
         latency_ms=latency,
+        confidence=ans.confidence,
     )
 
 
