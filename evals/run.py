@@ -166,7 +166,7 @@ def chart(results: dict[str, dict], path: Path) -> None:
     ax.set_xticklabels(["rappel@5", "MRR", "exactitude", "précision citations", "abstention"])
     ax.set_ylim(0, 1.05)
     ax.set_title("coopter-assistant — comparaison des variantes de recherche")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(variants), fontsize=9, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
