@@ -1,6 +1,7 @@
-"""The web app driven by Streamlit's AppTest, over the shipped corpus ingested with the real model.
+"""The web app: its small pure helpers, then the app driven by Streamlit's AppTest over the
+shipped corpus ingested with the real model.
 
-Flows: a question gets a cited answer with source cards; starters are answered from public
+AppTest flows: a question gets a cited answer with source cards; starters are answered from public
 documents; signing in changes what is visible; a bad password is refused; a removed account
 is signed out; feedback lands in SQLite; the admin page exists for staff only; OIDC sign-in
 maps an e-mail to a role.
@@ -14,12 +15,89 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 QUESTION = "Qu'est-ce qu'un pôle territorial de coopération économique ?"
 COMMUNITY = ("camille", "motdepasse-communaute")
 STAFF = ("sam", "motdepasse-equipe")
+
+
+# -- pure helpers (fast) -------------------------------------------------------------------
+
+
+def test_user_store_verifies_passwords_and_keeps_only_hashes(tmp_path):
+    from assistant.errors import CoopterError
+    from ui.auth import UserStore
+
+    store = UserStore(tmp_path / "comptes" / "users.json")
+    store.add("camille", "secret-1", "community")
+    raw = store.path.read_text()
+    assert "secret-1" not in raw and "$2b$" in raw
+    assert oct(store.path.stat().st_mode & 0o777) == "0o600"
+    assert store.verify("camille", "secret-1") == "community"
+    assert store.verify("camille", "Secret-1") is None
+    assert store.verify("inconnu", "secret-1") is None
+    assert store.verify("camille", "x" * 100) is None
+    store.add("camille", "secret-2", "staff")  # update
+    assert store.list() == [("camille", "staff")] and store.role_of("camille") == "staff"
+    store.remove("camille")
+    assert store.role_of("camille") is None
+    with pytest.raises(CoopterError, match="inconnu"):
+        store.remove("camille")
+    with pytest.raises(CoopterError, match="rôle inconnu"):
+        store.add("x", "y", "admin")
+
+
+def test_role_map_takes_highest_match_and_ignores_unverified_email(tmp_path):
+    from ui.auth import RoleMap
+
+    (tmp_path / "oidc_roles.json").write_text(
+        json.dumps({"emails": {"Chef@Ademe.fr": "staff"}, "domains": {"ademe.fr": "community"}, "groups": {"equipe": "staff"}})
+    )
+    roles = RoleMap.beside(tmp_path / "users.json")
+    assert roles.role_for("chef@ademe.fr") == "staff"
+    assert roles.role_for("agent@ademe.fr") == "community"
+    assert roles.role_for("agent@ademe.fr", email_verified=False) == "public"
+    assert roles.role_for("x@ailleurs.fr", groups=["equipe"]) == "staff"
+    assert roles.role_for(None) == "public"
+
+
+def test_feedback_store_round_trip_and_csv(tmp_path):
+    from ui.feedback import FeedbackStore
+
+    store = FeedbackStore(tmp_path / "db" / "fb.sqlite3")
+    row = store.add(role="public", question="Q ?", answer="R [1]", chunk_ids=["a", "b"], rating=1)
+    store.update(row, rating=0, comment="  incomplet ")
+    (got,) = store.rows()
+    assert (got["rating"], got["comment"], got["cited_chunk_ids"]) == (0, "incomplet", ["a", "b"])
+    assert store.to_csv().splitlines()[1].endswith("a b,0,incomplet")
+    store.delete(row)
+    assert store.rows() == []
+
+
+def test_passage_highlight_escapes_html():
+    from ui.components import highlight_html
+
+    text = "Une phrase <b>sûre</b>.\nLa phrase   citée ici. Fin à 5 $."
+    out = highlight_html(text, ["La phrase citée ici."])
+    assert "<b>" not in out and "&lt;b&gt;" in out
+    assert "<mark>La phrase   citée ici.</mark>" in out
+    assert "$" not in out and "<br>" in out
+
+
+def test_markdown_escape_and_overlap():
+    from ui.components import md_escape, strip_overlap
+
+    assert md_escape("# Titre [1] *x* $5") == "\\# Titre \\[1\\] \\*x\\* \\$5"
+    assert md_escape("1. liste") == "1\\. liste"
+    previous = "Début du passage. La phrase commune qui se répète entre deux passages."
+    current = "La phrase commune qui se répète entre deux passages. La suite."
+    assert strip_overlap(previous, current) == "La suite."
+    assert strip_overlap("sans rapport", current) == current
+
+
+# -- the app, through AppTest (real model, real store) ---------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +169,7 @@ def document_titles(at) -> list[str]:
     return list(at.selectbox[0].options)
 
 
+@slow
 def test_question_gets_cited_answer_with_source_card(app):
     ask(app, QUESTION)
     answer = app.chat_message[-1]
@@ -102,6 +181,7 @@ def test_question_gets_cited_answer_with_source_card(app):
     assert not app.session_state["messages"][-1]["answer"].abstained
 
 
+@slow
 def test_starters_are_answered_from_public_documents(app):
     from ui.starters import ENTRY_POINTS
 
@@ -114,8 +194,10 @@ def test_starters_are_answered_from_public_documents(app):
         assert not answer.abstained, answer.question
         assert answer.citations and {c.access for c in answer.citations} == {"public"}
         next(b for b in app.button if b.label == "Nouvelle conversation").click().run()
+        assert app.session_state["messages"] == [] and not app.chat_message
 
 
+@slow
 def test_community_sign_in_reveals_community_documents(app, app_paths):
     title = app_paths["community_title"]
     assert title not in document_titles(app)
@@ -124,6 +206,7 @@ def test_community_sign_in_reveals_community_documents(app, app_paths):
     assert title in document_titles(app)
 
 
+@slow
 def test_bad_password_is_refused(app):
     sign_in(app, COMMUNITY[0], "mauvais-mot-de-passe")
     assert any("incorrect" in e.value for e in app.error)
@@ -132,6 +215,7 @@ def test_bad_password_is_refused(app):
     assert "auth" not in app.session_state
 
 
+@slow
 def test_removed_account_is_signed_out_on_next_question(app, app_paths):
     from ui.auth import UserStore
 
@@ -146,6 +230,24 @@ def test_removed_account_is_signed_out_on_next_question(app, app_paths):
     assert app.session_state["messages"][-1]["asked_as"] == "public"
 
 
+@slow
+def test_downgraded_account_loses_access_on_next_run(app, app_paths):
+    from ui.auth import UserStore
+
+    UserStore(app_paths["users"]).add("alix", "motdepasse-alix", "staff")
+    sign_in(app, "alix", "motdepasse-alix")
+    app.switch_page("views/admin.py").run()
+    assert app.title[0].value == "Administration"
+    UserStore(app_paths["users"]).add("alix", "motdepasse-alix", "community")
+    app.switch_page("views/chat.py").run()
+    ask(app, QUESTION)
+    assert app.session_state["auth"]["role"] == "community"
+    assert app.session_state["messages"][-1]["asked_as"] == "community"
+    with pytest.raises(ValueError):
+        app.switch_page("views/admin.py")
+
+
+@slow
 def test_feedback_is_stored_in_sqlite(app, app_paths):
     ask(app, QUESTION)
     app.feedback[0].set_value(0).run()  # thumbs down
@@ -164,6 +266,7 @@ def test_feedback_is_stored_in_sqlite(app, app_paths):
     assert comment == "Il manque les sources de financement."
 
 
+@slow
 @pytest.mark.parametrize("account", [None, COMMUNITY])
 def test_admin_page_is_not_registered_below_staff(app, account):
     if account:
@@ -172,6 +275,7 @@ def test_admin_page_is_not_registered_below_staff(app, account):
         app.switch_page("views/admin.py")
 
 
+@slow
 def test_staff_admin_page_shows_feedback_status_and_reindexes(app):
     sign_in(app, *STAFF)
     app.switch_page("views/admin.py").run()
@@ -183,6 +287,7 @@ def test_staff_admin_page_shows_feedback_status_and_reindexes(app):
     assert any("Corpus réindexé" in s.value for s in app.success)
 
 
+@slow
 def test_oidc_sign_in_maps_email_to_role(app_paths, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
@@ -201,10 +306,14 @@ def test_oidc_sign_in_maps_email_to_role(app_paths, monkeypatch, tmp_path):
     assert "auth" in at.session_state and at.session_state["auth"]["role"] == "public"
 
 
-@pytest.fixture(scope="module")
-def real_store(tmp_path_factory):  # DEV-ONLY: remove once corpus/ is complete
-    from assistant.settings import Settings
-    from ingest import run
 
-    s = Settings(corpus_dir=Path("/tmp/devcorpus"), store=tmp_path_factory.mktemp("dev") / "store")
-    return s, run(s)
+@slow
+def test_missing_store_explains_how_to_ingest(app_paths, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    set_env(monkeypatch, {**app_paths, "store": tmp_path / "vide"})
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert any("coopter ingest" in e.value for e in at.error)
+    at.switch_page("views/documents.py").run()
+    assert not at.exception and any("coopter ingest" in e.value for e in at.error)

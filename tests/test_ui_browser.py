@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-QUESTION = "Qu'est-ce qu'un pôle territorial de coopération économique ?"
+QUESTION = "Qu'est-ce que le Conseil de l'ESS de l'Eurométropole de Strasbourg ?"
 
 
 def free_port() -> int:
@@ -46,7 +46,15 @@ def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 90) -> Non
 
 
 @pytest.fixture
-def server(real_store, tmp_path):
+def sync_api():
+    """Playwright's sync API, or a skip when the browser stack is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
+    return pytest.importorskip("playwright.sync_api", reason="paquet playwright absent")
+
+
+@pytest.fixture
+def server(sync_api, real_store, tmp_path):
     settings, _ = real_store
     port = free_port()
     env = {
@@ -78,11 +86,7 @@ def server(real_store, tmp_path):
         log.close()
 
 
-def test_browser_question_shows_cited_answer_and_source_card(server):
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="paquet playwright absent")
-
+def test_browser_question_shows_cited_answer_and_source_card(sync_api, server):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -90,7 +94,7 @@ def test_browser_question_shows_cited_answer_and_source_card(server):
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1100}, locale="fr-FR")
+            page = browser.new_page(viewport={"width": 1280, "height": 1500}, locale="fr-FR")
             page.goto(server)
             box = page.get_by_placeholder("Posez votre question sur la coopération territoriale…")
             box.wait_for(timeout=120_000)  # the first run loads the model
@@ -103,17 +107,9 @@ def test_browser_question_shows_cited_answer_and_source_card(server):
             card.locator("summary").click()
             card.locator("mark").first.wait_for(timeout=10_000)
             page.wait_for_timeout(500)  # let the expander finish opening
-            page.screenshot(path=str(ARTIFACTS / "ui-answer.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "ui-answer.png"))
             assert "[1]" in answer.inner_text()
             assert card.locator("mark").count() >= 1
         finally:
             browser.close()
 
-
-@pytest.fixture(scope="module")
-def real_store(tmp_path_factory):  # DEV-ONLY: remove once corpus/ is complete
-    from assistant.settings import Settings
-    from ingest import run
-
-    s = Settings(corpus_dir=Path("/tmp/devcorpus"), store=tmp_path_factory.mktemp("dev") / "store")
-    return s, run(s)
