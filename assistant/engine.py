@@ -16,7 +16,7 @@ from .conversation import Conversation, Turn, condense_heuristic, looks_like_fol
 from .retrieval import Filters, Retriever
 from .schema import Answer, K_DOC_ID, K_THEMES, K_TYPE, K_TITLE, K_ACCESS, K_DATE, K_SOURCE, Passage
 from .settings import Settings, load_settings
-from .store import META_LAST_INGEST, open_store
+from .store import META_LAST_INGEST, check_embedder, open_store
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,9 @@ class Assistant:
         from ingest.embedder import load_embedder
 
         self.settings = settings or load_settings()
+        self.store = open_store(self.settings)  # a missing store fails before the model loads
         self.embedder = embedder or load_embedder(self.settings)
-        self.store = open_store(self.settings, embedder=self.embedder)
+        check_embedder(self.store, self.embedder)
         self.retriever = Retriever(self.store, self.embedder, self.settings)
         self._llm: LLMBackend | None = None
 

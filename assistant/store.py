@@ -174,15 +174,20 @@ def open_store(settings, embedder=None, create: bool = False) -> Store:
             ) from None
     store = Store(collection=collection, label=label)
     if embedder is not None:
-        built_with = store.metadata.get(META_EMBEDDER)
-        dim = store.metadata.get(META_DIM)
-        if built_with and (built_with != embedder.name or int(dim or 0) != embedder.dim):
-            raise StoreMismatchError(
-                f"la base « {label} » a été construite avec le modèle « {built_with} » ({dim} dim.), "
-                f"pas avec « {embedder.name} » ({embedder.dim} dim.) : réglez embed_model sur "
-                f"« {built_with} » ou reconstruisez la base dans un autre dossier (--store)"
-            )
+        check_embedder(store, embedder)
     return store
+
+
+def check_embedder(store: Store, embedder) -> None:
+    """Raise StoreMismatchError when `store` was built with another embedder than `embedder`."""
+    built_with = store.metadata.get(META_EMBEDDER)
+    dim = store.metadata.get(META_DIM)
+    if built_with and (built_with != embedder.name or int(dim or 0) != embedder.dim):
+        raise StoreMismatchError(
+            f"la base « {store.label} » a été construite avec le modèle « {built_with} » ({dim} dim.), "
+            f"pas avec « {embedder.name} » ({embedder.dim} dim.) : réglez embed_model sur "
+            f"« {built_with} » ou reconstruisez la base dans un autre dossier (--store)"
+        )
 
 
 def access_of(meta: dict) -> str:
