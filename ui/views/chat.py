@@ -43,13 +43,13 @@ if question:
             for piece in bot.stream(question, role=role, conversation=session.conversation()):
                 if isinstance(piece, str):
                     streamed += piece
-                    box.markdown(components.md_escape(streamed) + " ▌")
+                    box.markdown(components.answer_markdown(streamed) + " ▌")
                 else:
                     answer = piece
         except CoopterError as exc:
             box.error(f"Impossible de répondre : {exc}")
         if answer is not None:
             msg = session.add_message("assistant", answer.answer, answer)
-            box.markdown(components.md_escape(answer.answer))
+            box.markdown(components.answer_markdown(answer.answer))
             components.answer_sources(answer, msg["id"])
             components.feedback(msg, settings.feedback_db)

@@ -1,0 +1,496 @@
+"""The extractive answer: composed from the passages' own sentences, each with its [n].
+
+No word is generated. The composer reads each passage as a small structure (sentences, lists
+with the line that introduces them) and builds an answer a person can read:
+- a sentence that announces content (« … requiert des compétences spécifiques : », « … répond à
+  différents enjeux ») brings what follows it in the same passage, or in the passage that
+  continues it, within a length budget;
+- list questions (« Quels leviers… ») gather list items across passages, de-duplicated, as a
+  Markdown list, each item with its citation; « où / quelles expériences » questions group by
+  project sheet;
+- definition and acronym questions prefer defining sentences (« X est… », « … (ÉFC) »);
+- a follow-up's own words (« Et qui le finance ? ») steer the choice, and what the conversation
+  already said is not repeated;
+- no unit starts mid-sentence (a chunk cut by the splitter) or with a dangling connector, and
+  reference lines (bibliography, links, « Fiche rédigée par… ») are never answer material.
+
+Sentence vectors are computed once per chunk and cached (`SentenceCache`), so a warm answer only
+scores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .lexical import analyze
+from .schema import K_DOC_ID, Passage, fold
+
+SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
+ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s+")
+# A line that ends the text it introduces: « … suivants : », « … notamment sur : ».
+OPENS_RE = re.compile(r"[:：]\s*$")
+# Softer announcements: the content follows in the next sentences.
+ANNOUNCE_RE = re.compile(
+    r"(différent(e)?s \w+|diverses? \w+|plusieurs \w+|suivant(e)?s|ci-dessous|comme suit|s'ajoutent|"
+    r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$",
+    re.I,
+)
+DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
+REFERENCE_SECTION_RE = re.compile(r"pour aller plus loin|r[ée]f[ée]rences|bibliographie|\bsources?\b|liens?\b", re.I)
+REFERENCE_LINE_RE = re.compile(
+    r"(^(fiche|page|note|document) (rédigée?|créée?|synthétique)\b)|www\.|https?://", re.I
+)
+# « Titre, Éditeur, 2022. »: a short line whose last comma-separated part is a date.
+BIBLIO_RE = re.compile(r"^.{0,160},[^,]{2,80},\s*((janvier|février|mars|avril|mai|juin|juillet|août|"
+                       r"septembre|octobre|novembre|décembre)\s+)?(19|20)\d\d\.?$", re.I)
+
+LIST_Q_RE = re.compile(
+    r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
+    r"\b(leviers|bonnes pratiques|défis|étapes|critères|enjeux|compétences|piliers|dimensions|axes|"
+    r"missions|actions|conditions|outils|principes|pistes|spécificités|formes|freins|atouts|moyens|"
+    r"acteurs|partenaires|besoins|objectifs|thématiques)\b",
+    re.I,
+)
+SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
+DEF_Q_RE = re.compile(
+    r"(qu'?est[- ]ce qu|c'est quoi|que signifie|que veut dire|définition|définir|sigle|acronyme|"
+    r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste)",
+    re.I,
+)
+EXPERIENCE_Q_RE = re.compile(
+    r"(expériences?|exemples? (de|d')|\boù\b|territoires? (ont|a|qui)|quels? projets|cas concrets?|"
+    r"initiatives? (existent|menées))",
+    re.I,
+)
+DEF_SUBJECT_RE = re.compile(
+    r"(?:qu'?est[- ]ce qu(?:e|')|c'est quoi|que signifie|que veut dire|qu'appelle-t-on|"
+    r"à quoi correspond|qui est|en quoi consiste)\s+(?:exactement\s+)?(?:le sigle |l'acronyme )?"
+    r"(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$",
+    re.I,
+)
+
+
+# Tuned on the eval's dev split (evals/gold.yaml, split: dev).
+PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
+LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
+
+
+@dataclass
+class Unit:
+    """One answer unit: a sentence, a list item, or the line that introduces a list."""
+
+    pi: int  # passage index
+    pos: int  # order inside the passage
+    text: str
+    kind: str  # "sentence" | "item" | "intro"
+    block: int  # paragraph or list it belongs to
+    fragment: bool = False  # starts mid-sentence: never an answer on its own
+    announces: bool = False
+    terms: set[str] = field(default_factory=set)
+
+
+def _sentences(line: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_RE.split(line) if s.strip()]
+
+
+def _is_label(line: str) -> bool:
+    """A short line with no final punctuation: a heading, a link title, a date line."""
+    return not re.search(r"[.!?…»:;)]$", line) and len(line.split()) < 12
+
+
+def is_reference(line: str) -> bool:
+    """Bibliographic lines, links and provenance notes: searchable, never answer content."""
+    line = line.strip()
+    return bool(REFERENCE_LINE_RE.search(line) or BIBLIO_RE.match(line))
+
+
+def parse_passage(text: str, section: str = "", continues: bool = False) -> list[tuple[str, str, int, bool]]:
+    """(text, kind, block, fragment) units of a passage, in reading order.
+
+    `continues`: the passage is not its document's first chunk, so a first line that starts in
+    lower case or with a connector is the tail of a sentence cut by the splitter.
+    """
+    if REFERENCE_SECTION_RE.search(section or ""):
+        return []
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    out: list[tuple[str, str, int, bool]] = []
+    block = 0
+    for i, line in enumerate(lines):
+        if is_reference(line):
+            continue
+        item = bool(ITEM_RE.match(line))
+        body = ITEM_RE.sub("", line).strip()
+        if item:
+            if out and out[-1][1] != "item" and i > 0 and not ITEM_RE.match(lines[i - 1]):
+                block += 1
+                if OPENS_RE.search(out[-1][0]) or not re.search(r"[.!?…»]$", out[-1][0]):
+                    t, _, b, frag = out[-1]
+                    out[-1] = (t, "intro", block, frag)
+            out.append((body.rstrip(" ;,"), "item", block, False))
+            continue
+        if _is_label(line) and not (i + 1 < len(lines) and ITEM_RE.match(lines[i + 1])):
+            continue
+        block += 1
+        for j, s in enumerate(_sentences(body)):
+            frag = (i == 0 and j == 0 and continues and (s[:1].islower() or bool(DANGLING_RE.match(s))))
+            out.append((s, "sentence", block, frag))
+    return out
+
+
+def _units(passages: list[Passage]) -> list[Unit]:
+    units: list[Unit] = []
+    for pi, p in enumerate(passages):
+        continues = int(p.meta.get("position", 0) or 0) > 0
+        for pos, (text, kind, block, frag) in enumerate(parse_passage(p.text, p.section, continues)):
+            if kind != "item" and (len(text) < 25 or not re.search(r"\w{3,}", text)):
+                continue
+            if kind == "item" and len(text) < 4:
+                continue
+            u = Unit(pi, pos, text, kind, block, fragment=frag)
+            u.announces = bool(OPENS_RE.search(text) or (kind == "sentence" and ANNOUNCE_RE.search(text)))
+            u.terms = set(analyze(text))
+            units.append(u)
+    return units
+
+
+class SentenceCache:
+    """Unit vectors per chunk id, computed once per process (bounded, least recently used out)."""
+
+    def __init__(self, embedder, max_chunks: int = 20000):
+        self.embedder = embedder
+        self.max_chunks = max_chunks
+        self._vecs: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
+
+    def vectors(self, passages: list[Passage], units: list[Unit]) -> np.ndarray:
+        """One vector per unit, in order; only units never seen before are embedded."""
+        missing: list[tuple[str, str]] = []
+        for u in units:
+            cid = passages[u.pi].chunk_id
+            if u.text not in self._vecs.get(cid, {}):
+                missing.append((cid, u.text))
+        if missing:
+            texts = list(dict.fromkeys(t for _, t in missing))
+            vecs = dict(zip(texts, np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)))
+            for cid, t in missing:
+                self._vecs.setdefault(cid, {})[t] = vecs[t]
+        out = []
+        for u in units:
+            cid = passages[u.pi].chunk_id
+            self._vecs.move_to_end(cid)
+            out.append(self._vecs[cid][u.text])
+        while len(self._vecs) > self.max_chunks:
+            self._vecs.popitem(last=False)
+        return np.vstack(out) if out else np.zeros((0, 1), dtype=np.float32)
+
+
+@dataclass
+class Composed:
+    text: str
+    cited: list[int]  # 1-based passage indexes; [n] in the text is cited[n - 1]
+    highlights: dict[int, list[str]]
+
+
+def question_kind(question: str) -> str:
+    """« list », « experience », « definition » or « fact »."""
+    q = question.strip()
+    if EXPERIENCE_Q_RE.search(q) and not DEF_Q_RE.search(q):
+        return "experience"
+    if DEF_Q_RE.search(q):
+        return "definition"
+    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q):
+        return "list"
+    return "fact"
+
+
+def definition_subject(question: str) -> str:
+    m = DEF_SUBJECT_RE.search(question.strip())
+    if not m:
+        return ""
+    subject = re.sub(r"\s+(de|du|dans|pour|selon|au sein)\b.*$", "", m.group(1).strip(" «»\"'?"), flags=re.I)
+    return subject.strip()
+
+
+def _defines(text: str, subject: str) -> bool:
+    """« X est… », « X (…) », « … (X) », « X désigne… »."""
+    if not subject:
+        return False
+    s = re.escape(fold(subject))
+    t = fold(text)
+    return bool(
+        re.search(rf"{s}\s*(\([^)]*\)\s*)?(,[^,]{{0,80}},\s*)?(est|sont|designe|renvoie|correspond|decrit|consiste|rassemble|vise|constitue)\b", t)
+        or re.search(rf"\(\s*{s}\s*\)", t)
+        or re.search(rf"par {s}\b", t)
+    )
+
+
+def _overlap(q: set[str], terms: set[str], idf: Callable[[str], float]) -> float:
+    total = sum(idf(t) for t in q)
+    return sum(idf(t) for t in q if t in terms) / total if total else 0.0
+
+
+def _clean_end(text: str, before_list: bool = False) -> str:
+    text = text.rstrip()
+    if before_list:
+        return text.rstrip(" :.") + " :"
+    if text.endswith(":"):
+        return text[:-1].rstrip() + "."
+    return text if text[-1:] in ".!?…»)" else text + "."
+
+
+def _near_duplicate(terms: set[str], chosen: list[set[str]]) -> bool:
+    return any(len(terms & c) / max(1, len(terms | c)) > 0.6 for c in chosen)
+
+
+def compose(
+    question: str,
+    passages: list[Passage],
+    cache: SentenceCache,
+    idf: Callable[[str], float],
+    focus: str = "",
+    given: str = "",
+    next_passage: Callable[[Passage], Passage | None] | None = None,
+    budget_words: int = 140,
+    max_items: int = 8,
+) -> Composed | None:
+    """Compose the answer; None when no passage holds a usable unit.
+
+    `focus`: a follow-up's own words, which steer the choice. `given`: text the conversation
+    already showed (not repeated). `next_passage(p)`: the chunk that follows `p` in its document,
+    already access-checked, or None; used when an announcing sentence ends a passage.
+    """
+    passages = list(passages)
+    units = _units(passages)
+    if not units:
+        return None
+    kind = question_kind(focus or question)
+    q_terms = set(analyze(question))
+    f_terms = set(analyze(focus)) if focus else set()
+    qvec = np.asarray(cache.embedder.embed_queries([question])[0], dtype=np.float32)
+    vecs = cache.vectors(passages, units)
+    sims = vecs @ qvec
+    if focus:
+        fvec = np.asarray(cache.embedder.embed_queries([focus])[0], dtype=np.float32)
+        sims = 0.5 * sims + 0.5 * (vecs @ fvec)
+    # Cosine scales differ between models: score units relative to the best one.
+    sims = sims - float(sims.max())
+    subject = definition_subject(focus or question) if kind == "definition" else ""
+    given_f = fold(given)
+    context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
+
+    scores = np.zeros(len(units))
+    for i, u in enumerate(units):
+        lex = 0.7 * _overlap(q_terms, u.terms, idf) + 0.3 * _overlap(q_terms, u.terms | context[u.pi], idf)
+        score = float(sims[i]) + 0.5 * lex
+        if f_terms:
+            score += 0.5 * _overlap(f_terms, u.terms, idf)
+        if subject and _defines(u.text, subject):
+            score += 0.35
+        if u.kind == "item" and kind in ("list", "experience"):
+            score += 0.05
+        score -= 0.02 * u.pi  # prefer the better-ranked passages
+        if len(u.text) < 50 and u.kind != "item":
+            score -= 0.08
+        if u.fragment:
+            score = -9.0
+        if given_f and fold(u.text)[:80] in given_f:
+            score -= 0.5  # already said in this conversation
+        scores[i] = score
+
+    if kind == "list":
+        lines = _compose_list(units, scores, passages, max_items, next_passage)
+    elif kind == "experience":
+        lines = _compose_by_sheet(units, scores, passages) or _compose_prose(
+            units, scores, passages, budget_words, next_passage
+        )
+    else:
+        lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject)
+    if not lines:
+        return None
+    return _render(lines, passages)
+
+
+# A composed line: (passage, text, is_list_item). Passages may include a continuation chunk.
+Line = tuple[Passage, str, bool]
+
+
+def _follow(units: list[Unit], start: int, budget: int) -> list[Unit]:
+    """The units after `units[start]` that elaborate it, in the same passage."""
+    head = units[start]
+    out: list[Unit] = []
+    words = 0
+    for u in units[start + 1 :]:
+        if u.pi != head.pi:
+            break
+        if head.kind == "intro" or OPENS_RE.search(head.text):
+            if u.kind != "item" and out:
+                break
+        elif u.block != head.block and len(out) >= 1:
+            break
+        words += len(u.text.split())
+        if words > budget and out:
+            break
+        out.append(u)
+        if head.kind == "sentence" and not OPENS_RE.search(head.text) and len(out) >= 2:
+            break
+    return out
+
+
+def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int) -> list[Line]:
+    """Items or sentences that open the chunk following `head`'s passage."""
+    if next_passage is None:
+        return []
+    nxt = next_passage(passages[head.pi])
+    if nxt is None:
+        return []
+    lines: list[Line] = []
+    words = 0
+    for text, kind, block, frag in parse_passage(nxt.text, nxt.section, continues=False):
+        if kind != "item" and lines:
+            break
+        words += len(text.split())
+        if words > budget and lines:
+            break
+        lines.append((nxt, text, kind == "item"))
+        if kind != "item":
+            break
+    return lines
+
+
+def _compose_prose(units, scores, passages, budget_words, next_passage, define="") -> list[Line]:
+    order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
+    best = scores[order[0]]
+    if best <= -9:
+        return []
+    chosen: dict[int, list[Line]] = {}  # unit index -> its lines (the unit and what it brings)
+    terms_seen: list[set[str]] = []
+    used: set[int] = set()
+    words = 0
+    for i in order:
+        if scores[i] < best - PROSE_MARGIN or words >= budget_words or len(chosen) >= 4:
+            break
+        u = units[i]
+        if i in used or u.fragment or _near_duplicate(u.terms, terms_seen):
+            continue
+        lines: list[Line] = [(passages[u.pi], u.text, u.kind == "item")]
+        used.add(i)
+        terms_seen.append(u.terms)
+        words += len(u.text.split())
+        # What an announcing sentence announces, or the rest of a definition's paragraph.
+        if u.announces or (define and not chosen and _defines(u.text, define)):
+            extra = _follow(units, i, max(40, budget_words - words))
+            for e in extra:
+                used.add(units.index(e))
+                terms_seen.append(e.terms)
+                lines.append((passages[e.pi], e.text, e.kind == "item"))
+                words += len(e.text.split())
+            last_of_passage = max((k for k, x in enumerate(units) if x.pi == u.pi), default=i)
+            if not extra and i == last_of_passage:
+                for line in _continuation(u, passages, next_passage, max(40, budget_words - words)):
+                    lines.append(line)
+                    words += len(line[1].split())
+        chosen[i] = lines
+    # Read in the order of the passages' relevance, then of the text.
+    first_rank: dict[int, int] = {}
+    for i in sorted(chosen, key=lambda i: scores[i], reverse=True):
+        first_rank.setdefault(units[i].pi, len(first_rank))
+    out: list[Line] = []
+    for i in sorted(chosen, key=lambda i: (first_rank[units[i].pi], units[i].pos)):
+        out.extend(chosen[i])
+    return out
+
+
+def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line]:
+    """The best list, whole and with the line that introduces it, then close items of other
+    lists (de-duplicated). A list announced at the end of a passage is read in the next chunk."""
+    blocks: dict[tuple[int, int], list[int]] = {}
+    for i, u in enumerate(units):
+        if u.kind in ("item", "intro") and not u.fragment:
+            blocks.setdefault((u.pi, u.block), []).append(i)
+    blocks = {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)}
+    best_unit = max(range(len(units)), key=lambda i: scores[i])
+    block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
+    if not blocks or (units[best_unit].kind == "sentence" and scores[best_unit] > max(block_score.values()) + 0.05):
+        return _compose_prose(units, scores, passages, 140, next_passage)
+    lead = max(blocks, key=block_score.get)
+    # A list is one coherent answer: another list joins whole when its best item is close.
+    best_item = {b: max(scores[i] for i in ix if units[i].kind == "item") for b, ix in blocks.items()}
+    lines: list[Line] = []
+    seen: list[set[str]] = []
+    n_items = 0
+    for b in [lead] + sorted((b for b in blocks if b != lead), key=best_item.get, reverse=True):
+        if b != lead and (best_item[b] < best_item[lead] - LIST_BLOCK_MARGIN or n_items >= max_items):
+            break
+        for i in sorted(blocks[b], key=lambda i: units[i].pos):
+            u = units[i]
+            if u.kind == "intro":
+                if b == lead:
+                    lines.append((passages[u.pi], u.text, False))
+                continue
+            if n_items >= max_items:
+                continue
+            if _near_duplicate(u.terms, seen):
+                continue
+            seen.append(u.terms)
+            lines.append((passages[u.pi], u.text, True))
+            n_items += 1
+    return lines
+
+
+def _compose_by_sheet(units, scores, passages) -> list[Line]:
+    """One line per project sheet (its best unit), when several sheets answer."""
+    best_per_doc: dict[str, int] = {}
+    for i, u in enumerate(units):
+        p = passages[u.pi]
+        if p.type != "fiche-projet" or u.fragment:
+            continue
+        if p.doc_id not in best_per_doc or scores[i] > scores[best_per_doc[p.doc_id]]:
+            best_per_doc[p.doc_id] = i
+    if len(best_per_doc) < 2:
+        return []
+    top = max(scores[i] for i in best_per_doc.values())
+    lines: list[Line] = []
+    for doc, i in sorted(best_per_doc.items(), key=lambda kv: scores[kv[1]], reverse=True):
+        if scores[i] < top - 0.3:
+            continue
+        p = passages[units[i].pi]
+        lines.append((p, f"**{p.title}** — {units[i].text}", True))
+    return lines
+
+
+def _render(lines: list[Line], passages: list[Passage]) -> Composed:
+    """Number citations in order of first use; sentences run on, list items go one per line."""
+    index = {p.chunk_id: k for k, p in enumerate(passages)}
+    cited: list[int] = []
+    highlights: dict[int, list[str]] = {}
+    out: list[str] = []
+    prose: list[str] = []
+    extra: list[Passage] = []
+    for k, (p, text, is_item) in enumerate(lines):
+        if p.chunk_id not in index:  # a continuation chunk: cite it too
+            index[p.chunk_id] = len(passages) + len(extra)
+            extra.append(p)
+        pi = index[p.chunk_id] + 1
+        if pi not in cited:
+            cited.append(pi)
+        n = cited.index(pi) + 1
+        highlights.setdefault(n, []).append(re.sub(r"^\*\*.*?\*\* — ", "", text))
+        if is_item:
+            if prose:
+                out.append(" ".join(prose))
+                prose = []
+            item = text.rstrip(" .;,")
+            out.append(f"- {item[:1].upper() + item[1:]} [{n}]")
+        else:
+            before_list = k + 1 < len(lines) and lines[k + 1][2] and text.rstrip().endswith(":")
+            prose.append(f"{_clean_end(text, before_list)} [{n}]")
+    if prose:
+        out.append(" ".join(prose))
+    text = "\n".join(out)
+    composed = Composed(text, cited, highlights)
+    composed.extra = extra  # type: ignore[attr-defined]
+    return composed

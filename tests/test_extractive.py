@@ -1,0 +1,172 @@
+"""The extractive composer: complete, readable answers made only of the passages' sentences."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.extractive import (
+    SentenceCache,
+    compose,
+    definition_subject,
+    is_reference,
+    parse_passage,
+    question_kind,
+)
+from assistant.schema import Passage
+from ingest.embedder import HashingEmbedder
+
+
+def P(cid, text, doc="guides/g", position=0, section="", title="Guide", type_="guide"):
+    return Passage(chunk_id=cid, text=text, meta={"doc_id": doc, "position": position, "section": section,
+                                                  "title": title, "type": type_, "access": "public"})
+
+
+def idf(_term: str) -> float:
+    return 1.0
+
+
+@pytest.fixture
+def cache():
+    return SentenceCache(HashingEmbedder())
+
+
+def _claims(answer: str) -> list[str]:
+    """Each sentence or list item of an answer, without its citation."""
+    out = []
+    for line in answer.splitlines():
+        for part in re.split(r"(?<=\])\s+", line.lstrip("- ")):
+            part = re.sub(r"\s*\[\d+\]$", "", part).strip()
+            if part:
+                out.append(part)
+    return out
+
+
+def test_every_unit_is_verbatim_and_cited(cache):
+    passages = [P("a", "Un PTCE rassemble des acteurs de l'ESS et des collectivités autour d'un projet commun. "
+                       "Il favorise le développement territorial local sur la durée.")]
+    got = compose("Qu'est-ce qu'un PTCE ?", passages, cache, idf)
+    assert got is not None and got.cited == [1]
+    for line in got.text.splitlines():
+        assert re.search(r"\[\d+\]$", line), line
+    source = passages[0].text
+    for claim in _claims(got.text):
+        assert claim.rstrip(".:") in source, claim
+
+
+def test_an_announcing_sentence_brings_the_list_it_announces(cache):
+    text = ("L'accompagnement des coopérations requiert des compétences et une posture spécifiques :\n"
+            "- une posture de facilitateur ;\n- une démarche sur-mesure ;\n- une connaissance fine du territoire.\n\n"
+            "En matière de financement, les besoins durent longtemps.")
+    got = compose("Quelles compétences pour accompagner des coopérations ?", [P("a", text)], cache, idf)
+    assert "posture spécifiques :" in got.text
+    for item in ("Une posture de facilitateur", "Une démarche sur-mesure", "Une connaissance fine du territoire"):
+        assert f"- {item} [1]" in got.text
+
+
+def test_an_announcement_at_the_end_of_a_chunk_continues_in_the_next_one(cache):
+    first = P("a", "Le PTCE recouvre des réalités diverses où il répond à différents enjeux :", position=3, doc="notes/n")
+    nxt = P("b", "• la mutualisation de moyens immobiliers ;\n\n• la construction de filières sectorielles ;",
+            position=4, doc="notes/n")
+    got = compose("À quels enjeux répond un PTCE ?", [first], cache, idf,
+                  next_passage=lambda p: nxt if p.chunk_id == "a" else None)
+    assert "mutualisation de moyens immobiliers" in got.text
+    assert "construction de filières sectorielles" in got.text
+    assert got.cited == [1, 2] and [p.chunk_id for p in got.extra] == ["b"]
+
+
+def test_list_questions_gather_items_across_passages_without_duplicates(cache):
+    a = P("a", "Les leviers des collectivités pour soutenir les coopérations :\n- former les agents aux coopérations ;\n"
+               "- soutenir les dynamiques collectives dans la durée ;")
+    b = P("b", "Autres leviers des collectivités :\n- soutenir les dynamiques collectives dans la durée ;\n"
+               "- adapter la commande publique aux coopérations ;", doc="guides/h")
+    got = compose("Quels leviers pour les collectivités qui soutiennent les coopérations ?", [a, b], cache, idf)
+    items = [ln for ln in got.text.splitlines() if ln.startswith("- ")]
+    assert len(items) == 3, got.text
+    assert sum("dynamiques collectives" in ln for ln in items) == 1
+    assert any(ln.endswith("[2]") for ln in items)
+
+
+def test_definition_questions_prefer_the_defining_sentence_and_acronym_expansion(cache):
+    passages = [
+        P("a", "Le programme parle souvent de l'ÉFC dans ses travaux avec les territoires depuis longtemps."),
+        P("b", "Il s'est centré sur le modèle de l'Économie de la Fonctionnalité et de la Coopération (ÉFC) dès 2020."),
+    ]
+    assert definition_subject("Que signifie le sigle ÉFC ?") == "ÉFC"
+    got = compose("Que signifie le sigle ÉFC ?", passages, cache, idf)
+    assert got.text.startswith("Il s'est centré sur le modèle de l'Économie de la Fonctionnalité")
+
+
+def test_no_unit_starts_mid_sentence(cache):
+    cut = P("a", "ou dans des structures qui favorisent la coopération telles les SCIC : adapter les contrats.\n"
+                 "Les collectivités peuvent adapter les modes de contractualisation aux coopérations.", position=5)
+    got = compose("Comment adapter la contractualisation aux coopérations ?", [cut], cache, idf)
+    assert not got.text.startswith("ou ")
+    assert "ou dans des structures" not in got.text
+
+
+def test_reference_lines_are_never_answer_material(cache):
+    assert is_reference("Points de RepèrESS : PTCE et collectivité, RTES, 2022.")
+    assert is_reference("Fiche rédigée par l'équipe à partir de la page de l'Avise.")
+    assert not is_reference("Le Labo de l'ESS, fondé en 2010, est un think tank.")
+    assert parse_passage("- Guide, RTES, 2022.", section="Pour aller plus loin") == []
+    p = P("a", "Fiche rédigée par l'équipe du projet à partir de la page de l'Avise.\n\n"
+               "La Fabrique à initiatives est un dispositif d'innovation sociale animé par l'Avise.")
+    got = compose("Qu'est-ce que la Fabrique à initiatives ?", [p], cache, idf)
+    assert "Fiche rédigée" not in got.text and "dispositif d'innovation sociale" in got.text
+
+
+def test_a_follow_up_is_steered_by_its_own_words_and_does_not_repeat(cache):
+    p = P("a", "Le Générateur BFC est un dispositif qui révèle les besoins des territoires. "
+               "Il est financé par la Région Bourgogne Franche Comté depuis son lancement. "
+               "Il réunit six opérateurs de l'accompagnement.")
+    first = compose("Qu'est-ce que le Générateur BFC ?", [p], cache, idf)
+    follow = compose("Qu'est-ce que le Générateur BFC ? Et qui le finance ?", [p], cache, idf,
+                     focus="Et qui le finance ?", given=first.text)
+    assert follow.text != first.text
+    assert follow.text.startswith("Il est financé par la Région")
+
+
+def test_question_kinds():
+    assert question_kind("Quels leviers une collectivité peut-elle activer ?") == "list"
+    assert question_kind("Quelles bonnes pratiques pour coopérer ?") == "list"
+    assert question_kind("Que signifie le sigle ÉFC ?") == "definition"
+    assert question_kind("Qu'est-ce qu'un PTCE ?") == "definition"
+    assert question_kind("En quelle année le Labo de l'ESS a-t-il été fondé ?") == "fact"
+    assert question_kind("Quelle est la fonction d'un intégrateur ?") == "fact"
+    assert question_kind("Quelles expériences de coopération ont été menées par des métropoles ?") == "experience"
+
+
+def test_experience_questions_group_by_project_sheet(cache):
+    a = P("a", "La Place accompagne des groupements d'entreprises à Toulouse avec la métropole.",
+          doc="fiches-projets/la-place", title="La Place (Toulouse)", type_="fiche-projet")
+    b = P("b", "Le Conseil de l'ESS de Strasbourg co-construit la politique ESS de la métropole.",
+          doc="fiches-projets/strasbourg", title="Conseil de l'ESS de Strasbourg", type_="fiche-projet")
+    got = compose("Quelles expériences de métropoles qui soutiennent des coopérations ?", [a, b], cache, idf)
+    lines = got.text.splitlines()
+    assert len(lines) == 2 and all(ln.startswith("- **") for ln in lines)
+    assert {"La Place (Toulouse)", "Conseil de l'ESS de Strasbourg"} <= {re.search(r"\*\*(.+?)\*\*", ln).group(1) for ln in lines}
+
+
+def test_sentence_vectors_are_computed_once_per_chunk():
+    calls = []
+
+    class Counting(HashingEmbedder):
+        def embed_passages(self, texts, progress=False):
+            calls.append(len(texts))
+            return super().embed_passages(texts, progress)
+
+    cache = SentenceCache(Counting())
+    p = P("a", "Un PTCE rassemble des acteurs divers du territoire. Il porte un projet économique commun.")
+    compose("Qu'est-ce qu'un PTCE ?", [p], cache, idf)
+    compose("Que porte un PTCE ?", [p], cache, idf)
+    assert calls == [2]
+
+
+def test_the_web_app_renders_answer_lists_and_keeps_passage_text_literal():
+    from ui.components import answer_markdown
+
+    md = answer_markdown("Il faut *deux* choses : [1]\n- Une posture [2]\n- **La Place** — un programme [1]")
+    assert md.splitlines() == ["Il faut \\*deux\\* choses : \\[1\\]", "", "- Une posture \\[2\\]",
+                               "- **La Place** — un programme \\[1\\]"]
