@@ -66,7 +66,8 @@ class Assistant:
 
     # -- answering ----------------------------------------------------------------------------
     def searched_types(self, role: str) -> list[str]:
-        return sorted({d.type for d in self.documents(role)})
+        """Types of the documents `role` may see (for the abstention message), from the manifest."""
+        return self.store.index().doc_types(access.check_role(role))
 
     def _prepare(self, question, role, conversation, filters, mode):
         role = access.check_role(role)
@@ -171,36 +172,34 @@ class Assistant:
 
     # -- what a role may see ------------------------------------------------------------------
     def documents(self, role: str = "public") -> list[DocInfo]:
-        """Documents with at least one chunk visible to `role` (their visible chunks counted)."""
-        docs: dict[str, DocInfo] = {}
-        for meta in self.store.iter_metadatas(where=access.where_for(role)):
-            d = docs.get(meta[K_DOC_ID])
-            if d is None:
-                docs[meta[K_DOC_ID]] = DocInfo(
-                    doc_id=meta[K_DOC_ID],
-                    title=meta.get(K_TITLE, ""),
-                    type=meta.get(K_TYPE, ""),
-                    date=meta.get(K_DATE, ""),
-                    access=meta.get(K_ACCESS, ""),
-                    source=meta.get(K_SOURCE, ""),
-                    themes=[t for t in meta.get(K_THEMES, "").split("|") if t],
-                    chunks=1,
-                )
-            else:
-                d.chunks += 1
-        return sorted(docs.values(), key=lambda d: (d.type, d.title))
+        """Documents with at least one chunk visible to `role` (their visible chunks counted),
+        read from the manifest that ingestion keeps (no scan of the chunks)."""
+        role = access.check_role(role)
+        docs = [
+            DocInfo(
+                doc_id=d.doc_id,
+                title=d.title,
+                type=d.type,
+                date=d.date,
+                access=d.access,
+                source=d.source,
+                themes=d.themes,
+                chunks=d.visible_chunks(role),
+            )
+            for d in self.store.index().documents(role)
+        ]
+        return sorted(docs, key=lambda d: (d.type, d.title))
 
     def document_text(self, doc_id: str, role: str = "public") -> list[Passage]:
         """The chunks of one document that `role` may see, in order (empty when none)."""
-        where = {"$and": [{K_DOC_ID: doc_id}, access.where_for(role)]}
-        passages = access.visible(self.store.all_passages(where=where), role)
-        return sorted(passages, key=lambda p: p.meta.get("position", 0))
+        rank = len(access.allowed_levels(role)) - 1
+        return access.visible(self.store.index().document_passages(doc_id, rank), role)
 
     def status(self) -> dict:
         """Index status for the admin page: documents, chunks, last ingest, embedder."""
         meta = self.store.metadata
         return {
-            "documents": len(self.documents("staff")),
+            "documents": len(self.store.index().documents()),
             "chunks": self.store.count(),
             "last_ingest": meta.get(META_LAST_INGEST, ""),
             "embedder": meta.get("embedder", ""),
@@ -208,5 +207,9 @@ class Assistant:
         }
 
     def reload(self) -> None:
-        """Forget cached lexical indexes (after a re-ingest)."""
+        """Reopen the index database and forget cached lexical indexes (after a re-ingest;
+        a newer lexical generation is also picked up by itself at the next question)."""
+        if self.store._index is not None:
+            self.store._index.close()
+            self.store._index = None
         self.retriever = Retriever(self.store, self.embedder, self.settings)

@@ -1,5 +1,9 @@
 """Hybrid retrieval: dense (Chroma) + French BM25, fused by reciprocal rank fusion, optional
 cross-encoder rerank. The access filter is inside both retrievers and checked again at the end.
+
+The BM25 side reads the persisted per-level index that ingestion maintains
+(`lexical_index.PersistentLexicalIndex`): nothing is rebuilt in the process, and a new
+generation written by an ingestion is picked up at the next question.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import access
-from .lexical import LexicalIndex
+from .lexical_index import PersistentLexicalIndex
 from .schema import K_DATE_NUM, K_TYPE, Passage, date_num, theme_key
 
 log = logging.getLogger(__name__)
@@ -84,20 +88,44 @@ def rrf(rankings: list[list[Passage]], k: int = 60, weights: list[float] | None 
     return fused
 
 
+GENERATION_CHECK_S = 1.0  # how often a reader looks for a newer lexical generation
+
+
 class Retriever:
-    """Retrieves passages a role may see. Lexical indexes are built lazily, one per level."""
+    """Retrieves passages a role may see. Lexical indexes are opened lazily, one per level.
+
+    Raises StoreMissingError (at the first lexical search) when the store has no index
+    database yet: `coopter ingest` builds it.
+    """
 
     def __init__(self, store, embedder, settings):
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self._lexical: dict[str, LexicalIndex] = {}
+        self._lexical: dict[str, PersistentLexicalIndex] = {}
+        self._generation: int | None = None
+        self._checked_at = 0.0
         self._reranker = None
+        store.index()  # fails here, with what to do, when the index database is missing
 
-    def lexical(self, role: str) -> LexicalIndex:
-        if role not in self._lexical:
-            self._lexical[role] = LexicalIndex(self.store.all_passages(where=access.where_for(role)))
-        return self._lexical[role]
+    def _current_generation(self) -> int:
+        now = time.monotonic()
+        if self._generation is None or now - self._checked_at > GENERATION_CHECK_S:
+            self._checked_at = now
+            generation = self.store.index().generation()
+            if generation != self._generation:
+                self._lexical.clear()  # readers of another process's new generation reopen
+                self._generation = generation
+        return self._generation
+
+    def lexical(self, role: str) -> PersistentLexicalIndex:
+        """The BM25 index of the chunks `role` may see (`.search`, `.idf`, `.coverage`)."""
+        role = access.check_role(role)
+        generation = self._current_generation()
+        index = self._lexical.get(role)
+        if index is None or getattr(index, "generation", generation) != generation:
+            index = self._lexical[role] = PersistentLexicalIndex(self.store.index(), role, generation)
+        return index
 
     def reranker(self):
         if self._reranker is None and self.settings.reranker:
@@ -148,11 +176,7 @@ class Retriever:
         timings["dense_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         if mode in ("hybrid", "bm25"):
-            index = self.lexical(role)
-            mask = None
-            if filters:
-                mask = np.array([1.0 if filters.matches(p.meta) else 0.0 for p in index.passages])
-            rankings.append(index.search(query, n, mask))
+            rankings.append(self.lexical(role).search(query, n, filters or None))
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
         if len(rankings) == 1:

@@ -43,6 +43,11 @@ K_AUTHORS = "authors"
 K_PATH = "path"
 K_POSITION = "position"
 
+# The index database beside the store (assistant/manifest.py): lexical index and manifest.
+INDEX_DIR_NAME = "lexical"  # <store>/lexical unless `index_dir` is set
+INDEX_DB_NAME = "index.sqlite3"
+INDEX_SCHEMA_VERSION = 1
+
 
 def access_rank(level: str) -> int:
     """Rank of an access level (0 = public). Raises ValueError on an unknown level."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import StoreMismatchError, StoreMissingError
-from .schema import K_ACCESS, K_DOC_HASH, K_DOC_ID, SCHEMA_VERSION, Passage
+from .schema import INDEX_DB_NAME, K_ACCESS, K_DOC_HASH, K_DOC_ID, SCHEMA_VERSION, Passage
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,28 @@ class Store:
 
     collection: Any
     label: str
+    index_path: Path | None = None  # the index database (lexical index + manifest)
+    _index: Any = field(default=None, repr=False, compare=False)
+
+    def index(self, create: bool = False):
+        """The index database beside this store (`manifest.IndexDB`), opened once.
+
+        Readers get StoreMissingError when it is absent or mirrors another collection (run
+        `coopter ingest`, which builds it without re-embedding anything); ingestion opens it
+        with create=True and reconciles it itself.
+        """
+        from .manifest import S_COLLECTION, IndexDB
+
+        if self._index is None:
+            db = IndexDB(self.index_path, create=create)
+            if not create and db.get_state(S_COLLECTION) != str(self.collection.id):
+                db.close()
+                raise StoreMissingError(
+                    f"l'index lexical {self.index_path} ne correspond pas à la base « {self.label} » : "
+                    f"lancez `coopter ingest` pour le reconstruire (sans revectoriser)"
+                )
+            self._index = db
+        return self._index
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -68,10 +91,16 @@ class Store:
         return self.collection.count()
 
     def doc_hashes(self) -> dict[str, str]:
-        """doc_id -> content hash, for every document in the store."""
+        """doc_id -> content hash, for every document in the store, from the manifest."""
+        return self.index().doc_hashes()
+
+    def scan_doc_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash from a scan of every chunk's metadata ('' when they disagree).
+        Slow on a big store: for checks and tests; the manifest answers `doc_hashes`."""
         out: dict[str, str] = {}
         for meta in self.iter_metadatas():
-            out[meta[K_DOC_ID]] = meta.get(K_DOC_HASH, "")
+            h = meta.get(K_DOC_HASH, "")
+            out[meta[K_DOC_ID]] = h if out.get(meta[K_DOC_ID], h) == h else ""
         return out
 
     def iter_metadatas(self, where: dict | None = None, batch: int = 2000) -> Iterable[dict]:
@@ -172,7 +201,9 @@ def open_store(settings, embedder=None, create: bool = False) -> Store:
             raise StoreMissingError(
                 f"la collection « {name} » n'existe pas dans {label} : lancez d'abord `coopter ingest`"
             ) from None
-    store = Store(collection=collection, label=label)
+    from .manifest import index_dir
+
+    store = Store(collection=collection, label=label, index_path=index_dir(settings) / INDEX_DB_NAME)
     if embedder is not None:
         check_embedder(store, embedder)
     return store

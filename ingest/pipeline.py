@@ -4,6 +4,14 @@ A content hash per document decides what to do: unchanged documents are not re-e
 changed one has all its chunks replaced (new chunks written before old ones are removed, so a
 crash never leaves it missing), and a document gone from the corpus is purged (`prune`).
 A file that cannot be read is skipped with its reason; its previous version, if any, is kept.
+
+The index database beside the store (lexical index + document manifest, assistant/manifest.py)
+follows the vectors document by document, in the same order: vectors written, stale vectors
+removed, then one SQLite transaction writes the document's chunks and terms, removes its stale
+ones and records its hash in the manifest last. A run that dies between the two leaves the
+manifest on the older hash, so the next run redoes that document; a `dirty` flag set during the
+run makes the next one reconcile the database with Chroma first. The per-level BM25 files are
+rebuilt once at the end of a run that changed something.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant import lexical_index
 from assistant.errors import CorpusError, StoreMissingError
+from assistant.manifest import S_COLLECTION, S_DIRTY, chunk_terms
 from assistant.store import open_store
 
 from .chunking import Chunker
@@ -80,6 +90,28 @@ def _progress(iterable, total: int, enabled: bool, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="doc", leave=False)
 
 
+def _reconcile_if_needed(store, db, report: IngestReport) -> bool:
+    """Bring the index database in line with Chroma when it cannot be trusted: new (a store
+    indexed before it existed), left dirty by a killed run, built for another collection, or
+    holding another number of chunks. Returns True when it reconciled."""
+    why = ""
+    if db.get_state(S_COLLECTION) != str(store.collection.id):
+        why = "absent ou construit pour une autre collection"
+    elif db.get_state(S_DIRTY) == "1":
+        why = "ingestion précédente interrompue"
+    elif db.chunk_count() != store.count():
+        why = "nombre de passages différent de la base"
+    if not why:
+        return False
+    fixed = db.reconcile(store.collection)
+    if any(fixed.values()):
+        report.notes.append(
+            f"index lexical et inventaire resynchronisés ({why}) : {fixed['added']} passage(s) ajouté(s), "
+            f"{fixed['updated']} mis à jour, {fixed['removed']} retiré(s)"
+        )
+    return True
+
+
 def run(
     settings,
     corpus_dir: Path | None = None,
@@ -106,8 +138,11 @@ def run(
     store = open_store(settings, embedder=embedder, create=True)
     chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap)
     report = IngestReport(store=store.label)
-    known = store.doc_hashes()
+    db = store.index(create=True)
+    reconciled = _reconcile_if_needed(store, db, report)
+    known = db.doc_hashes()
     seen: set[str] = set()
+    db.set_state(S_DIRTY, "1")
 
     for path in _progress(files, len(files), progress, "Ingestion"):
         try:
@@ -131,10 +166,13 @@ def run(
             log.warning("ignoré : %s", exc)
             continue
         new_ids = [c.id for c in chunks]
-        store.upsert(new_ids, vectors, [c.text for c in chunks], [c.metadata() for c in chunks])
+        texts, metas = [c.text for c in chunks], [c.metadata() for c in chunks]
+        store.upsert(new_ids, vectors, texts, metas)
+        # Asked of Chroma, not of the manifest: a killed run may have left chunks it never recorded.
+        stale = set(store.chunk_ids(doc_id)) - set(new_ids)
+        store.delete_ids(sorted(stale))
+        db.replace_document(doc_id, new_ids, texts, metas, [chunk_terms(t, m) for t, m in zip(texts, metas)])
         if doc_id in known:
-            stale = set(store.chunk_ids(doc_id)) - set(new_ids)
-            store.delete_ids(sorted(stale))
             report.updated.append(doc_id)
         else:
             report.added.append(doc_id)
@@ -143,10 +181,15 @@ def run(
     if prune:
         for doc_id in sorted(set(known) - seen):
             store.delete_doc(doc_id)
+            db.remove_document(doc_id)
             report.removed.append(doc_id)
 
-    if report.added or report.updated or report.removed:
+    changed = bool(report.added or report.updated or report.removed)
+    if changed or reconciled or not db.generation():
+        lexical_index.build(db)
+    if changed:
         store.mark_ingested()
+    db.set_state(S_DIRTY, "0")
     report.chunks_total = store.count()
     report.seconds = time.perf_counter() - started
     return report

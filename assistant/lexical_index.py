@@ -1,0 +1,170 @@
+"""The persisted French BM25 index: one bm25s index per access level, saved next to the store
+and memory-mapped by every app process, so no process rebuilds it to answer.
+
+Each level's index holds only the chunks that level may see (its own and lower levels): a
+role's query never scores a chunk above it, and its idf and length statistics are those of
+what it may see, exactly as the in-memory `lexical.LexicalIndex` computed them.
+
+Ingestion (`build`) writes a new *generation* (`bm25-<n>/<level>/`) from the analysed terms of
+the index database (`manifest.IndexDB`), then records its number; readers notice the new
+number and reopen. The previous generation is kept for readers still holding it.
+Chosen over SQLite FTS5 `bm25()` by measurement (see benchmarks/scale.py and the README): FTS5
+scores every matching row of an OR query in the query, ~45-75 ms at 10 k chunks against
+< 1 ms here, and its statistics are global rather than per level.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .lexical import analyze
+from .manifest import S_GENERATION, IndexDB
+from .schema import ACCESS_LEVELS, Passage, access_rank
+
+log = logging.getLogger(__name__)
+
+K1, B = 1.2, 0.75  # the bm25s defaults LexicalIndex used
+
+
+def _quiet_bm25s():
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+    return bm25s
+
+
+def _index_tokens(bm25s, token_lists: list[list[str]]):
+    retriever = bm25s.BM25(k1=K1, b=B)
+    retriever.index(token_lists, show_progress=False)
+    return retriever
+
+
+def generation_dir(db: IndexDB, generation: int) -> Path:
+    return db.dir / f"bm25-{generation}"
+
+
+def build(db: IndexDB) -> int:
+    """Write a new generation of the per-level indexes from `db`'s terms; returns its number."""
+    bm25s = _quiet_bm25s()
+    started = time.perf_counter()
+    rows = list(db.level_terms())
+    tokens = [terms.split() for _, _, terms in rows]
+    generation = db.generation() + 1
+    final = generation_dir(db, generation)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)  # a generation written but never recorded
+    for rank, level in enumerate(ACCESS_LEVELS):
+        sel = [i for i, (_, r, _) in enumerate(rows) if r <= rank]
+        out = tmp / level
+        out.mkdir(parents=True)
+        np.save(out / "rowids.npy", np.array([rows[i][0] for i in sel], dtype=np.int64))
+        if sel:
+            _index_tokens(bm25s, [tokens[i] for i in sel]).save(str(out), show_progress=False)
+    os.replace(tmp, final)
+    db.set_state(S_GENERATION, str(generation))
+    for old in db.dir.glob("bm25-*"):
+        number = old.name[len("bm25-"):]
+        if not number.isdigit() or int(number) < generation - 1:
+            shutil.rmtree(old, ignore_errors=True)
+    log.info("index lexical : génération %d, %d passages, %.1f s", generation, len(rows), time.perf_counter() - started)
+    return generation
+
+
+class PersistentLexicalIndex:
+    """BM25 over the chunks one role may see, read from a saved generation (or, if none was
+    saved yet, built in memory from the database's analysed terms).
+
+    Same interface as `lexical.LexicalIndex` for its callers: `search`, `idf`, `coverage`.
+    """
+
+    def __init__(self, db: IndexDB, role: str, generation: int):
+        bm25s = _quiet_bm25s()
+        self.db = db
+        self.role = role
+        self.rank = access_rank(role)
+        self.generation = generation
+        self.retriever = None
+        folder = generation_dir(db, generation) / role
+        if generation and (folder / "rowids.npy").exists():
+            self.rowids = np.load(folder / "rowids.npy", mmap_mode="r")
+            if len(self.rowids):
+                self.retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        else:  # no generation yet: slower (a full read of the terms), never wrong
+            rows = [(rid, terms) for rid, rank, terms in db.level_terms() if rank <= self.rank]
+            self.rowids = np.array([rid for rid, _ in rows], dtype=np.int64)
+            if rows:
+                self.retriever = _index_tokens(bm25s, [terms.split() for _, terms in rows])
+        self.n = len(self.rowids)
+        self._vocab = self.retriever.vocab_dict if self.retriever is not None else {}
+        self._indptr = np.asarray(self.retriever.scores["indptr"]) if self.retriever is not None else np.zeros(1)
+
+    def df(self, term: str) -> int:
+        """Number of this level's chunks containing `term` (an analysed term)."""
+        col = self._vocab.get(term)
+        if col is None or col + 1 >= len(self._indptr):
+            return 0
+        return int(self._indptr[col + 1] - self._indptr[col])
+
+    def idf(self, term: str) -> float:
+        """BM25 idf; a term absent from every visible chunk gets the highest weight."""
+        n, df = self.n, self.df(term)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, question: str, passages: list[Passage]) -> float:
+        """Share of the question's information (idf-weighted stems) found in `passages`.
+
+        Low when the question's key words occur nowhere in what was retrieved, e.g. « budget »
+        for a corpus that never states one: a strong hint that the answer is not there.
+        """
+        terms = set(analyze(question))
+        if not terms:
+            return 0.0
+        found: set[str] = set()
+        for p in passages:
+            found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
+        prefixes = {f[:5] for f in found if len(f) >= 5}
+
+        def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
+            return t in found or (len(t) >= 5 and t[:5] in prefixes)
+
+        total = sum(self.idf(t) for t in terms)
+        return sum(self.idf(t) for t in terms if present(t)) / total if total else 0.0
+
+    def mask_for(self, filters) -> np.ndarray:
+        """0/1 per chunk of this level: 1 when it passes `filters` (evaluated in SQL)."""
+        allowed = np.fromiter(self.db.filtered_rowids(self.rank, filters), dtype=np.int64)
+        return np.isin(np.asarray(self.rowids), allowed).astype(np.float32)
+
+    def search(self, query: str, k: int, mask_or_filters=None) -> list[Passage]:
+        """Top-k passages by BM25, best first; only positive scores (zero is no match at all).
+
+        `mask_or_filters`: None, a `retrieval.Filters` (type, theme, dates), or a 0/1 array
+        over this level's chunks.
+        """
+        if self.retriever is None or k <= 0:
+            return []
+        tokens = analyze(query)
+        if not tokens:
+            return []
+        mask = mask_or_filters
+        if mask is not None and not isinstance(mask, np.ndarray):
+            mask = self.mask_for(mask) if mask else None
+        docs, scores = self.retriever.retrieve(
+            [tokens], k=min(k, self.n), show_progress=False, weight_mask=mask, n_threads=0
+        )
+        hits = [(int(self.rowids[int(i)]), float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+        found = self.db.passages([rid for rid, _ in hits], self.rank)
+        out = []
+        for rid, score in hits:
+            p = found.get(rid)  # None: removed by an ingestion since this generation
+            if p is not None:
+                out.append(Passage(chunk_id=p.chunk_id, text=p.text, meta=p.meta, score=score))
+        return out
