@@ -1,8 +1,8 @@
 """From retrieved passages to a cited answer.
 
 Backends:
-- `extractive` (default, no LLM): the most relevant sentences of the passages, de-duplicated,
-  each followed by the number of the passage it comes from.
+- `extractive` (default, no LLM): composed from the passages' own sentences, each followed by
+  the number of the passage it comes from (see extractive.py).
 - `openai`: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, Albert, Mistral).
 - `llamacpp`: a local GGUF model through llama-cpp-python (optional extra).
 LLM output is checked: a citation that maps to no passage is removed, and an answer left with
@@ -12,10 +12,8 @@ no valid citation becomes an abstention.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
-
-import numpy as np
 
 from .errors import BackendError
 from .lexical import analyze
@@ -23,9 +21,6 @@ from .schema import DOC_TYPE_LABELS_FR, Citation, Passage
 
 CITATION_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
-
-LEXICAL_WEIGHT = 0.5
-KEEP_WITHIN = 0.25  # keep sentences scoring within this margin of the best one
 
 ABSTAIN_FR = "Je ne trouve pas cette information dans la base documentaire"
 
@@ -60,6 +55,8 @@ class Draft:
     abstained: bool
     confidence: float
     highlights: dict[int, list[str]]
+    # Chunks cited beyond the retrieved ones (the continuation of an announcing sentence).
+    extra: list[Passage] = field(default_factory=list)
 
 
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s*")
@@ -117,76 +114,6 @@ def confidence(dense_max: float, coverage: float) -> float:
     similarity and the idf-weighted share of the question's words they contain, averaged.
     The abstention threshold applies to this value (calibrated on evals/)."""
     return 0.5 * max(0.0, dense_max) + 0.5 * coverage
-
-
-def extractive(
-    question: str,
-    passages: list[Passage],
-    embedder,
-    confidence: float,
-    max_sentences: int = 4,
-    focus: str = "",
-) -> Draft:
-    """Compose an answer from the passages' own sentences (the caller decided not to abstain).
-
-    `focus` (a follow-up's own words) adds weight to its terms.
-    """
-    if not passages:
-        return Draft("", [], True, confidence, {})
-
-    candidates: list[tuple[int, int, str]] = []  # passage index, position, sentence
-    for pi, p in enumerate(passages):
-        for si, s in enumerate(split_sentences(p.text)):
-            candidates.append((pi, si, s))
-    if not candidates:
-        return Draft("", [], True, confidence, {})
-
-    qvec = np.asarray(embedder.embed_queries([question])[0])
-    svecs = np.asarray(embedder.embed_passages([s for _, _, s in candidates]))
-    sims = svecs @ qvec
-    q_terms = set(analyze(question))
-    f_terms = set(analyze(focus)) if focus else set()
-    scored = []
-    context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
-    for (pi, si, s), sim in zip(candidates, sims):
-        terms = set(analyze(s))
-        # A sentence is read in its passage's context: title and section words count too.
-        # The packaged embedder is English-trained, so French stem overlap weighs as much.
-        in_context = terms | context[pi]
-        lexical = 0.7 * _overlap(q_terms, terms) + 0.3 * _overlap(q_terms, in_context)
-        score = float(sim) + LEXICAL_WEIGHT * lexical + 0.3 * _overlap(f_terms, in_context)
-        score -= 0.03 * pi  # prefer the better-ranked passages
-        if len(s) < 60:
-            score -= 0.1  # headings and link labels rarely answer anything
-        scored.append((score, pi, si, s, terms))
-    scored.sort(key=lambda x: x[0], reverse=True)
-
-    best = scored[0][0]
-    chosen: list[tuple[float, int, int, str, set]] = []
-    for item in scored:
-        if len(chosen) >= max_sentences or item[0] < best - KEEP_WITHIN:
-            break
-        terms = item[4]
-        if any(len(terms & c[4]) / max(1, len(terms | c[4])) > 0.6 for c in chosen):
-            continue  # near-duplicate (overlapping chunks, repeated facts)
-        chosen.append(item)
-
-    # Read in the order of the passages' relevance, then of the text.
-    first_rank = {}
-    for _, pi, *_ in chosen:
-        first_rank.setdefault(pi, len(first_rank))
-    chosen.sort(key=lambda c: (first_rank[c[1]], c[2]))
-    cited: list[int] = []
-    highlights: dict[int, list[str]] = {}
-    lines = []
-    for _, pi, _, s, _ in chosen:
-        if pi + 1 not in cited:
-            cited.append(pi + 1)
-        n = cited.index(pi + 1) + 1  # numbered in order of first citation
-        highlights.setdefault(n, []).append(s)
-        s = s[:-1].rstrip() + "." if s.endswith(":") else (s if s[-1] in ".!?…»" else s + ".")
-        lines.append(f"{s} [{n}]")
-    return Draft(" ".join(lines), cited, False, confidence, highlights)
 
 
 def format_context(passages: list[Passage]) -> str:

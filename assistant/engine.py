@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import access
-from .answer import Draft, LLMBackend, abstention_text, confidence, extractive, finish_llm, to_citations
+from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
 from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
+from .extractive import SentenceCache, compose
+from .lexical import content_words
 from .retrieval import Filters, Retriever
 from .schema import Answer, K_DOC_ID, K_THEMES, K_TYPE, K_TITLE, K_ACCESS, K_DATE, K_SOURCE, Passage
 from .settings import Settings, load_settings
@@ -44,6 +46,7 @@ class Assistant:
         self.embedder = embedder or load_embedder(self.settings)
         check_embedder(self.store, self.embedder)
         self.retriever = Retriever(self.store, self.embedder, self.settings)
+        self.sentences = SentenceCache(self.embedder)  # unit vectors, computed once per chunk
         self._llm: LLMBackend | None = None
 
     # -- backends ---------------------------------------------------------------------------
@@ -84,7 +87,7 @@ class Assistant:
         return role, question, standalone, passages, timings
 
     def _finish(self, question, role, standalone, passages, draft: Draft, timings, conversation, started) -> Answer:
-        passages = access.visible(passages, role)
+        passages = access.visible(passages + draft.extra, role)
         if draft.abstained:
             text, citations = abstention_text(self.searched_types(role)), []
         else:
@@ -119,7 +122,7 @@ class Assistant:
         started = time.perf_counter()
         role, question, standalone, passages, timings = self._prepare(question, role, conversation, filters, mode)
         t0 = time.perf_counter()
-        draft = self._draft(question, standalone, passages, self._confidence(standalone, passages, role))
+        draft = self._draft(question, standalone, passages, self._confidence(standalone, passages, role), role, conversation)
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         return self._finish(question, role, standalone, passages, draft, timings, conversation, started)
 
@@ -140,7 +143,7 @@ class Assistant:
         t0 = time.perf_counter()
         score = self._confidence(standalone, passages, role)
         if self.llm is None or score < self.settings.abstain_threshold:
-            draft = self._draft(question, standalone, passages, score)
+            draft = self._draft(question, standalone, passages, score, role, conversation)
             if not draft.abstained:
                 for piece in draft.text.split(" "):
                     yield piece + " "
@@ -157,18 +160,44 @@ class Assistant:
         if not passages:
             return 0.0
         dense = max((p.dense or 0.0) for p in passages)
-        coverage = self.retriever.lexical(role).coverage(question, passages[:3])
+        # Form words (« que signifie le sigle », « en quelle année ») are not content the
+        # passages should hold: only the question's content words count.
+        coverage = self.retriever.lexical(role).coverage(content_words(question), passages[:3])
         return confidence(dense, coverage)
 
-    def _draft(self, question: str, standalone: str, passages: list[Passage], score: float) -> Draft:
+    def _draft(self, question, standalone, passages, score, role, conversation=None) -> Draft:
         """Abstain below the threshold; else compose (extractive) or generate (LLM) the answer."""
         s = self.settings
         if not passages or score < s.abstain_threshold:
             return Draft("", [], True, score, {})
-        if self.llm is None:
-            focus = question if standalone != question else ""
-            return extractive(standalone, passages, self.embedder, score, s.max_answer_sentences, focus)
-        return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)
+        if self.llm is not None:
+            return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)
+        # The condensed question chose the passages; a follow-up's own words choose the sentences.
+        focus = question if standalone != question else ""
+        given = " ".join(t.answer for t in conversation.turns) if conversation else ""
+        composed = compose(
+            standalone,
+            passages,
+            self.sentences,
+            self.retriever.lexical(role).idf,
+            focus=focus,
+            given=given,
+            next_passage=lambda p: self._next_chunk(p, role),
+            budget_words=s.answer_words,
+        )
+        if composed is None:
+            return Draft("", [], True, score, {})
+        return Draft(composed.text, composed.cited, False, score, composed.highlights, composed.extra)
+
+    def _next_chunk(self, passage: Passage, role: str) -> Passage | None:
+        """The chunk that follows `passage` in its document, if `role` may see it."""
+        where = {"$and": [{K_DOC_ID: passage.doc_id}, {"position": int(passage.meta.get("position", 0)) + 1},
+                          access.where_for(role)]}
+        got = self.store.collection.get(where=where, include=["documents", "metadatas"], limit=1)
+        if not got["ids"]:
+            return None
+        nxt = Passage(chunk_id=got["ids"][0], text=got["documents"][0], meta=got["metadatas"][0])
+        return nxt if access.visible([nxt], role) else None
 
     # -- what a role may see ------------------------------------------------------------------
     def documents(self, role: str = "public") -> list[DocInfo]:

@@ -42,6 +42,23 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold(w) for w in set(STOPWORDS_FRENCH) | extra)
 
 
+# Words that say what form of answer is wanted, not what it is about: « Que signifie le sigle
+# ÉFC ? », « En quelle année… ». Left out of the abstention score's coverage (question side only,
+# so the index and its analysis stay as they are).
+FORM_WORDS_RE = re.compile(
+    r"\b(signifie(nt)?|veut dire|sigle|acronyme|abréviation|définition|définir|désigne(nt)?|"
+    r"correspond(ent)?|en quelle année|quelle année|année|date|explique[rz]?|présente[rz]?|"
+    r"parle[rz]?|décri(re|s|vez)|résume[rz]?|exemples?|liste[rz]?|cite[rz]?|principa(les?|ux)|"
+    r"c'est quoi|qu'est-ce que|qu'est-ce qu'|en gros|en bref)\b",
+    re.I,
+)
+
+
+def content_words(question: str) -> str:
+    """The question without its form words (what is asked about, not how)."""
+    return FORM_WORDS_RE.sub(" ", question.replace("’", "'"))
+
+
 def analyze(text: str) -> list[str]:
     """French analyzer: tokens -> stop words out -> Snowball stem -> accents folded."""
     words = [w for w in TOKEN_RE.findall(text.lower().replace("’", "'")) if not w.isdigit() or len(w) == 4]

