@@ -74,10 +74,11 @@ def main(ctx, config, verbose):
 @click.argument("corpus_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base (défaut : data/store ou $COOPTER_STORE).")
 @click.option("--prune/--no-prune", default=True, show_default=True, help="Retirer de la base les documents absents du corpus.")
+@click.option("--rebuild", is_flag=True, help="Reconstruire la base de zéro (après un changement de modèle d'embedding).")
 @click.option("--json", "as_json", is_flag=True, help="Rapport JSON sur la sortie standard.")
 @click.option("--progress/--no-progress", default=None, help="Barre de progression (par défaut : si terminal).")
 @click.pass_context
-def ingest(ctx, corpus_dir, store, prune, as_json, progress):
+def ingest(ctx, corpus_dir, store, prune, rebuild, as_json, progress):
     """Indexe CORPUS_DIR (défaut : le corpus livré) : découpe, vectorise, écrit dans Chroma.
 
     Incrémental : un document inchangé n'est pas revectorisé, un document modifié est remplacé,
@@ -90,7 +91,7 @@ def ingest(ctx, corpus_dir, store, prune, as_json, progress):
     if progress is None:
         progress = sys.stderr.isatty() and not as_json
     try:
-        report = run(settings, prune=prune, progress=progress)
+        report = run(settings, prune=prune, progress=progress, rebuild=rebuild)
     except CoopterError as exc:
         _fail(exc)
     if as_json:

