@@ -360,9 +360,36 @@ class IndexDB:
                 out[rid] = Passage(chunk_id=cid, text=text, meta=json.loads(meta))
         return out
 
+    def visible_count(self, max_rank: int) -> tuple[int, int]:
+        """(chunks at or below `max_rank`, all chunks), from the manifest's counts."""
+        sums = self.conn.execute(f"SELECT {', '.join(f'coalesce(sum({c}), 0)' for c in _COUNT_COLS)} FROM documents").fetchone()
+        return sum(sums[: max_rank + 1]), sum(sums)
+
+    def visible_passages(self, chunk_ids: list[str], max_rank: int, filters=None) -> dict[str, Passage]:
+        """chunk_id -> Passage for those of `chunk_ids` at or below `max_rank` that pass
+        `filters`; the access and filter conditions are in the SQL query, so a chunk above the
+        level is never read."""
+        where, args = self._filter_sql(max_rank, filters)
+        out: dict[str, Passage] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start : start + 500]
+            rows = self.conn.execute(
+                f"SELECT chunk_id, text, meta FROM chunks WHERE {where} AND chunk_id IN ({', '.join('?' * len(part))})",
+                (*args, *part),
+            )
+            for cid, text, meta in rows:
+                out[cid] = Passage(chunk_id=cid, text=text, meta=json.loads(meta))
+        return out
+
     def filtered_rowids(self, max_rank: int, filters) -> list[int]:
         """Rows at or below `max_rank` that pass `filters` (retrieval.Filters), in SQL."""
+        where, args = self._filter_sql(max_rank, filters)
+        return [r for (r,) in self.conn.execute(f"SELECT rowid FROM chunks WHERE {where}", args)]
+
+    def _filter_sql(self, max_rank: int, filters) -> tuple[str, list]:
         sql, args = ["access_rank <= ?"], [max_rank]
+        if not filters:
+            return sql[0], args
         if filters.types:
             sql.append(f"type IN ({', '.join('?' * len(filters.types))})")
             args += list(filters.types)
@@ -376,7 +403,7 @@ class IndexDB:
                 (op, bound), = clause[K_DATE_NUM].items()
                 sql.append("date_num >= ?" if op == "$gte" else "date_num <= ?")
                 args.append(bound)
-        return [r for (r,) in self.conn.execute(f"SELECT rowid FROM chunks WHERE {' AND '.join(sql)}", args)]
+        return " AND ".join(sql), args
 
     def level_terms(self) -> Iterator[tuple[int, int, str]]:
         """(rowid, access_rank, terms) of every chunk, by rowid."""

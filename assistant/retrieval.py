@@ -88,6 +88,9 @@ def rrf(rankings: list[list[Passage]], k: int = 60, weights: list[float] | None 
     return fused
 
 
+DENSE_OVERFETCH = 2.0  # unfiltered dense query: ask for n / share-visible x this
+DENSE_MIN_SHARE = 0.05  # below this share of visible chunks, Chroma's filtered query is used
+DENSE_MAX_FETCH = 2000
 GENERATION_CHECK_S = 1.0  # how often a reader looks for a newer lexical generation
 
 
@@ -134,6 +137,37 @@ class Retriever:
             self._reranker = CrossEncoder(self.settings.reranker, device="cpu", local_files_only=True)
         return self._reranker
 
+    def _dense(self, qvec: list[float], n: int, role: str, filters: Filters | None, timings: dict) -> list[Passage]:
+        """The n nearest chunks `role` may see (and that pass `filters`), best first.
+
+        Chroma's metadata-filtered query costs about linearly in the number of chunks the
+        filter allows (measured: 124 ms for 11 k allowed chunks against 8 ms unfiltered), so
+        an unfiltered query asks for ids and distances only, over-fetching by the share of
+        chunks the role may see; the access level and filters are then applied by reading
+        those ids from the index database, whose SQL query carries the conditions (nothing of
+        a chunk above the role is read). When fewer than n survive, the filtered Chroma query
+        answers. Both give the n nearest allowed chunks of the same HNSW graph.
+        """
+        rank = len(access.allowed_levels(role)) - 1
+        db = self.store.index()
+        visible, total = db.visible_count(rank)
+        share = visible / total if total else 0.0
+        if share >= DENSE_MIN_SHARE and not filters:
+            want = min(total, int(n / share * DENSE_OVERFETCH) + n)
+            if want <= DENSE_MAX_FETCH:
+                ids, sims = self.store.nearest_ids(qvec, want)
+                found = db.visible_passages(ids, rank)
+                kept = [(cid, sim) for cid, sim in zip(ids, sims) if cid in found]
+                if len(kept) >= n or want >= total:
+                    timings["dense_path"] = 1.0
+                    out = []
+                    for cid, sim in kept[:n]:
+                        p = found[cid]
+                        out.append(Passage(chunk_id=cid, text=p.text, meta=p.meta, score=sim, dense=sim))
+                    return out
+        timings["dense_path"] = 0.0
+        return self.store.query(qvec, n, where_clause(role, filters))
+
     def _fill_dense(self, passages: list[Passage], qvec: list[float]) -> None:
         """Cosine similarity to the question for passages that came only from BM25."""
         missing = [p for p in passages if p.dense is None]
@@ -172,7 +206,7 @@ class Retriever:
         rankings: list[list[Passage]] = []
         t0 = time.perf_counter()
         if mode in ("hybrid", "dense"):
-            rankings.append(self.store.query(qvec, n, where_clause(role, filters)))
+            rankings.append(self._dense(qvec, n, role, filters, timings))
         timings["dense_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         if mode in ("hybrid", "bm25"):
@@ -198,5 +232,7 @@ class Retriever:
             timings["rerank_ms"] = (time.perf_counter() - t0) * 1000
 
         top = fused[:k]
+        t0 = time.perf_counter()
         self._fill_dense(top, qvec)
+        timings["fill_ms"] = (time.perf_counter() - t0) * 1000
         return access.visible(top, role)

@@ -155,6 +155,14 @@ class Store:
                 return out
             offset += batch
 
+    def nearest_ids(self, embedding: list[float], k: int) -> tuple[list[str], list[float]]:
+        """Ids and cosine similarities of the k nearest chunks, unfiltered, without their text
+        or metadata (so nothing of a chunk leaves Chroma here): for `Retriever._dense`."""
+        if k <= 0:
+            return [], []
+        res = self.collection.query(query_embeddings=[embedding], n_results=k, include=["distances"])
+        return list(res["ids"][0]), [1.0 - float(d) for d in res["distances"][0]]
+
     def query(self, embedding: list[float], k: int, where: dict | None) -> list[Passage]:
         """Nearest chunks by cosine; `where` must carry the access filter."""
         if k <= 0:

@@ -202,3 +202,31 @@ def test_chroma_server_mode_shares_one_index_dir(settings, tiny_corpus, tmp_path
             assert len(bot.documents("staff")) == 4
     finally:
         retrieval.GENERATION_CHECK_S = saved
+
+
+def test_dense_side_gives_the_filtered_query_and_reads_nothing_above_the_role(bot, monkeypatch):
+    """The unfiltered over-fetch + SQL access check returns what Chroma's filtered query returns,
+    and never builds a passage of a chunk above the role."""
+    from assistant.retrieval import where_clause
+
+    read = []
+    original = type(bot.store.index()).visible_passages
+
+    def spy(self, chunk_ids, max_rank, filters=None):
+        got = original(self, chunk_ids, max_rank, filters)
+        read.extend(p.access for p in got.values())
+        return got
+
+    monkeypatch.setattr(type(bot.store.index()), "visible_passages", spy)
+    qvec = bot.embedder.embed_queries(["pôle coopération financement gouvernance"])[0]
+    for role in ACCESS_LEVELS:
+        read.clear()
+        timings: dict = {}
+        got = bot.retriever._dense(qvec, 5, role, None, timings)
+        assert timings["dense_path"] == 1.0
+        expected = bot.store.query(qvec, 5, where_clause(role, None))
+        assert [p.dense for p in got] == pytest.approx([p.dense for p in expected], abs=1e-5)
+        last = expected[-1].dense  # equal similarities at the cut may come in either order
+        assert {p.chunk_id for p in got if p.dense > last + 1e-5} == {p.chunk_id for p in expected if p.dense > last + 1e-5}
+        assert all(access.can_see(role, level) for level in read)
+        assert all(access.can_see(role, p.access) for p in got)
