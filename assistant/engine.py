@@ -16,7 +16,7 @@ from .conversation import Conversation, Turn, condense_heuristic, looks_like_fol
 from .extractive import SentenceCache, compose
 from .lexical import content_words
 from .retrieval import Filters, Retriever
-from .schema import Answer, K_DOC_ID, K_THEMES, K_TYPE, K_TITLE, K_ACCESS, K_DATE, K_SOURCE, Passage
+from .schema import Answer, Passage
 from .settings import Settings, load_settings
 from .store import META_LAST_INGEST, check_embedder, open_store
 
@@ -191,13 +191,9 @@ class Assistant:
 
     def _next_chunk(self, passage: Passage, role: str) -> Passage | None:
         """The chunk that follows `passage` in its document, if `role` may see it."""
-        where = {"$and": [{K_DOC_ID: passage.doc_id}, {"position": int(passage.meta.get("position", 0)) + 1},
-                          access.where_for(role)]}
-        got = self.store.collection.get(where=where, include=["documents", "metadatas"], limit=1)
-        if not got["ids"]:
-            return None
-        nxt = Passage(chunk_id=got["ids"][0], text=got["documents"][0], meta=got["metadatas"][0])
-        return nxt if access.visible([nxt], role) else None
+        rank = len(access.allowed_levels(role)) - 1
+        nxt = self.store.index().chunk_at(passage.doc_id, int(passage.meta.get("position", 0)) + 1, rank)
+        return nxt if nxt is not None and access.visible([nxt], role) else None
 
     # -- what a role may see ------------------------------------------------------------------
     def documents(self, role: str = "public") -> list[DocInfo]:

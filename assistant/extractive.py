@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from .lexical import analyze
-from .schema import K_DOC_ID, Passage, fold
+from .schema import Passage, fold
 
 SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s+")
@@ -77,6 +77,7 @@ DEF_SUBJECT_RE = re.compile(
 
 # Tuned on the eval's dev split (evals/gold.yaml, split: dev).
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
+DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
 
 
@@ -283,13 +284,14 @@ def compose(
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
 
     scores = np.zeros(len(units))
+    bonus = np.zeros(len(units))  # preferences that order units but do not narrow the margin
     for i, u in enumerate(units):
         lex = 0.7 * _overlap(q_terms, u.terms, idf) + 0.3 * _overlap(q_terms, u.terms | context[u.pi], idf)
         score = float(sims[i]) + 0.5 * lex
         if f_terms:
             score += 0.5 * _overlap(f_terms, u.terms, idf)
         if subject and _defines(u.text, subject):
-            score += 0.35
+            bonus[i] = DEFINITION_BONUS
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
         score -= 0.02 * u.pi  # prefer the better-ranked passages
@@ -299,7 +301,7 @@ def compose(
             score = -9.0
         if given_f and fold(u.text)[:80] in given_f:
             score -= 0.5  # already said in this conversation
-        scores[i] = score
+        scores[i] = score + bonus[i]
 
     if kind == "list":
         lines = _compose_list(units, scores, passages, max_items, next_passage)
@@ -308,7 +310,7 @@ def compose(
             units, scores, passages, budget_words, next_passage
         )
     else:
-        lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject)
+        lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
     if not lines:
         return None
     return _render(lines, passages)
@@ -361,9 +363,10 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
     return lines
 
 
-def _compose_prose(units, scores, passages, budget_words, next_passage, define="") -> list[Line]:
+def _compose_prose(units, scores, passages, budget_words, next_passage, define="", bonus=None) -> list[Line]:
     order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
-    best = scores[order[0]]
+    base = scores - bonus if bonus is not None else scores
+    best = float(base.max())
     if best <= -9:
         return []
     chosen: dict[int, list[Line]] = {}  # unit index -> its lines (the unit and what it brings)
@@ -371,7 +374,7 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
     used: set[int] = set()
     words = 0
     for i in order:
-        if scores[i] < best - PROSE_MARGIN or words >= budget_words or len(chosen) >= 4:
+        if base[i] < best - PROSE_MARGIN or words >= budget_words or len(chosen) >= 4:
             break
         u = units[i]
         if i in used or u.fragment or _near_duplicate(u.terms, terms_seen):

@@ -40,7 +40,6 @@ from .schema import (
     K_THEMES,
     K_TITLE,
     K_TYPE,
-    INDEX_DB_NAME,
     INDEX_DIR_NAME,
     INDEX_SCHEMA_VERSION,
     Passage,
@@ -345,6 +344,14 @@ class IndexDB:
             (doc_id, max_rank),
         )
         return [Passage(chunk_id=c, text=t, meta=json.loads(m)) for c, t, m in rows]
+
+    def chunk_at(self, doc_id: str, position: int, max_rank: int) -> Passage | None:
+        """The chunk at `position` in a document, if it is at or below `max_rank`."""
+        row = self.conn.execute(
+            "SELECT chunk_id, text, meta FROM chunks WHERE doc_id = ? AND position = ? AND access_rank <= ?",
+            (doc_id, int(position), max_rank),
+        ).fetchone()
+        return Passage(chunk_id=row[0], text=row[1], meta=json.loads(row[2])) if row else None
 
     def passages(self, rowids: Iterable[int], max_rank: int) -> dict[int, Passage]:
         """rowid -> Passage for the given rows at or below `max_rank` (rows gone are left out)."""

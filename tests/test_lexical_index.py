@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from assistant import access
 from assistant.lexical import LexicalIndex, analyze
 from assistant.retrieval import Filters
 from assistant.schema import ACCESS_LEVELS, access_rank
-from assistant.settings import Settings
 from ingest.embedder import HashingEmbedder
 from tests.conftest import front, write
 from tests.test_manifest import assert_agreement, ingest
@@ -121,15 +119,10 @@ def test_a_running_assistant_sees_a_new_ingestion_without_reload(bot, settings, 
     assert "public/sol" in {d.doc_id for d in bot.documents("public")}
 
 
-@dataclass(frozen=True)
-class IndexDirSettings(Settings):
-    index_dir: Path = Path("")  # the setting this feature adds (read with getattr until it exists)
-
-
 def test_index_dir_setting_moves_the_index(settings, tmp_path):
     from assistant.engine import Assistant
 
-    moved = IndexDirSettings(**{f: getattr(settings, f) for f in settings.__dataclass_fields__ if f != "origin"}, index_dir=tmp_path / "idx")
+    moved = settings.with_overrides(index_dir=str(tmp_path / "idx"))
     ingest(moved)
     assert (tmp_path / "idx" / "index.sqlite3").is_file()
     assert not (settings.store / "lexical").exists()
@@ -179,9 +172,8 @@ def test_chroma_server_mode_shares_one_index_dir(settings, tiny_corpus, tmp_path
     from assistant import retrieval
     from assistant.engine import Assistant
 
-    fields = {f: getattr(settings, f) for f in settings.__dataclass_fields__ if f != "origin"}
-    fields.update(chroma_host="127.0.0.1", chroma_port=chroma_server, store=tmp_path / "unused", index_dir=tmp_path / "shared-index")
-    server = IndexDirSettings(**fields)
+    server = settings.with_overrides(chroma_host="127.0.0.1", chroma_port=chroma_server, store=tmp_path / "unused",
+                                     index_dir=str(tmp_path / "shared-index"))
     report = ingest(server)
     assert len(report.added) == 3
     assert_agreement(server)
