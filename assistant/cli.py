@@ -224,18 +224,23 @@ def chat(ctx, role, store, backend):
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("evals/reports/latest"), show_default=True, help="Dossier du rapport.")
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base.")
 @click.option("--subset", type=click.Choice(["all", "ci"]), default="all", show_default=True, help="« ci » : le sous-ensemble rapide de la CI.")
+@click.option("--split", type=click.Choice(["all", "dev", "test"]), default="all", show_default=True,
+              help="Partie du jeu : dev (réglages), test (tenue à part) ou les deux, rapportées séparément.")
+@click.option("--backend", type=click.Choice(["extractive", "openai", "llamacpp"]), help="Moteur de réponse.")
 @click.option("--check", is_flag=True, help="Échoue (code 1) si un seuil de evals/thresholds.yaml n'est pas atteint.")
 @click.pass_context
-def eval_cmd(ctx, set_file, variants, report_dir, store, subset, check):
-    """Mesure la qualité : rappel@k, MRR, exactitude, citations, abstention, fuites, latence."""
-    settings = _settings(ctx, store=store)
+def eval_cmd(ctx, set_file, variants, report_dir, store, subset, split, backend, check):
+    """Mesure la qualité : rappel@k, MRR, exactitude, citations, abstention, fuites, latence,
+    sur la partie dev, test ou les deux (chacune rapportée à part)."""
+    settings = _settings(ctx, store=store, backend=backend)
     _quiet_libraries()
     try:
         from evals.run import main as run_eval
     except ImportError as exc:  # pragma: no cover
         _fail(CoopterError(f"module d'évaluation indisponible : {exc}"))
     try:
-        code = run_eval(settings, set_file=set_file, variants=list(variants), report_dir=report_dir, subset=subset, check=check)
+        code = run_eval(settings, set_file=set_file, variants=list(variants), report_dir=report_dir, subset=subset,
+                        split=split, check=check)
     except CoopterError as exc:
         _fail(exc)
     sys.exit(code)

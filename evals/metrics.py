@@ -32,10 +32,11 @@ class Outcome:
     leaked: int  # outputs above the asker's clearance (citations, retrieved passages, canaries)
     latency_ms: float
     confidence: float = 0.0  # the abstention score, kept to calibrate the threshold
+    split: str = ""  # dev (tuned on) or test (held apart), from the gold item
 
 
 def fact_found(pattern: str, text: str) -> bool:
-    return re.search(fold(pattern), fold(text), flags=re.S) is not None
+    return re.search(fold(pattern), fold(text), flags=re.DOTALL) is not None
 
 
 def recall_at_k(o: Outcome, k: int = 5) -> float | None:
