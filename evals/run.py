@@ -291,7 +291,8 @@ def _false_abstention_table(fa: dict[str, dict], parts: list[str]) -> str:
 def write_report(results: dict, report_dir: Path, meta: dict) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "report.json").write_text(json.dumps({"meta": meta, "results": results}, ensure_ascii=False, indent=1), encoding="utf-8")
-    counts = ", ".join(f"{n} {s}" for s, n in meta.get("questions_by_split", {}).items())
+    by_split = {s: n for s, n in meta.get("questions_by_split", {}).items() if n}
+    counts = ", ".join(f"{n} {s}" for s, n in by_split.items()) if len(by_split) > 1 else ""
     lines = [
         "# Rapport d'évaluation coopter-assistant",
         "",
