@@ -163,7 +163,7 @@ class Assistant:
         # Form words (« que signifie le sigle », « en quelle année ») are not content the
         # passages should hold: only the question's content words count.
         coverage = self.retriever.lexical(role).coverage(content_words(question), passages[:3])
-        return confidence(dense, coverage)
+        return confidence(dense, coverage, self.settings.abstain_dense_weight, self.settings.abstain_dense_floor)
 
     def _draft(self, question, standalone, passages, score, role, conversation=None) -> Draft:
         """Abstain below the threshold; else compose (extractive) or generate (LLM) the answer."""

@@ -37,7 +37,8 @@ OPENS_RE = re.compile(r"[:：]\s*$")
 # Softer announcements: the content follows in the next sentences.
 ANNOUNCE_RE = re.compile(
     r"(différent(e)?s \w+|diverses? \w+|plusieurs \w+|suivant(e)?s|ci-dessous|comme suit|s'ajoutent|"
-    r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$",
+    r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$"
+    r"|s'ajoutent|s’ajoutent",
     re.I,
 )
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
@@ -59,18 +60,19 @@ LIST_Q_RE = re.compile(
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 DEF_Q_RE = re.compile(
     r"(qu'?est[- ]ce qu|c'est quoi|que signifie|que veut dire|définition|définir|sigle|acronyme|"
-    r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste)",
+    r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste|définit|définissent)",
     re.I,
 )
+# « Quelles expériences… », « des exemples de… », « où… » (not « les retours d'expérience de X »).
 EXPERIENCE_Q_RE = re.compile(
-    r"(expériences?|exemples? (de|d')|\boù\b|territoires? (ont|a|qui)|quels? projets|cas concrets?|"
-    r"initiatives? (existent|menées))",
+    r"(\b(quel(le)?s|des|d'autres)\s+(expériences|exemples|initiatives|projets|cas)\b|exemples? (de|d')|"
+    r"\boù\b|territoires? (ont|qui)|cas concrets?|initiatives? (existent|menées))",
     re.I,
 )
 DEF_SUBJECT_RE = re.compile(
     r"(?:qu'?est[- ]ce qu(?:e|')|c'est quoi|que signifie|que veut dire|qu'appelle-t-on|"
-    r"à quoi correspond|qui est|en quoi consiste)\s+(?:exactement\s+)?(?:le sigle |l'acronyme )?"
-    r"(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$",
+    r"à quoi correspond|qui est|en quoi consiste|définit(?:-il|-elle|-on)?|définissent(?:-ils|-elles)?)\s*"
+    r"(?:exactement\s+)?(?:le sigle |l'acronyme )?(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$",
     re.I,
 )
 
@@ -79,6 +81,26 @@ DEF_SUBJECT_RE = re.compile(
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
+
+
+# Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
+# the passages only talk around it (« Quel budget… ? » answered with the programme's aims).
+NEEDS_NUMBER_RE = re.compile(
+    r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
+    r"taux|sommes?|effectifs?)\b", re.I)
+NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quand|quelle date|depuis quand|calendrier)\b", re.I)
+NUMBER_RE = re.compile(
+    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
+    r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
+DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+                     r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)
+
+
+def lacks_asked_type(question: str, text: str) -> bool:
+    """True when the question asks for a quantity or a date and `text` holds none."""
+    if NEEDS_DATE_RE.search(question) and not DATE_RE.search(text):
+        return True
+    return bool(NEEDS_NUMBER_RE.search(question) and not NUMBER_RE.search(text))
 
 
 @dataclass
@@ -212,7 +234,10 @@ def definition_subject(question: str) -> str:
     m = DEF_SUBJECT_RE.search(question.strip())
     if not m:
         return ""
-    subject = re.sub(r"\s+(de|du|dans|pour|selon|au sein)\b.*$", "", m.group(1).strip(" «»\"'?"), flags=re.I)
+    subject = m.group(1).strip(" «»\"'?")
+    # Drop what only situates the subject: « … de COOP'TER », « … selon Demoustier », « … et comment… ».
+    subject = re.sub(r"\s+(dans|pour|selon|au sein|et|,|exactement|concrètement)\b.*$", "", subject, flags=re.I)
+    subject = re.sub(r"\s+(de|du|d')\s*(coop.ter|l'ademe|l'avise|la|le|l')\b.*$", "", subject, flags=re.I)
     return subject.strip()
 
 
@@ -223,7 +248,7 @@ def _defines(text: str, subject: str) -> bool:
     s = re.escape(fold(subject))
     t = fold(text)
     return bool(
-        re.search(rf"{s}\s*(\([^)]*\)\s*)?(,[^,]{{0,80}},\s*)?(est|sont|designe|renvoie|correspond|decrit|consiste|rassemble|vise|constitue)\b", t)
+        re.search(rf"{s}\s*(\([^)]*\)\s*)?(,[^,]{{0,80}},\s*)?(est|sont|designe|renvoie|correspond|decrit|consiste|rassemble|regroupe|reunit|recouvre|vise|constitue|represente|signifie|se definit)\b", t)
         or re.search(rf"\(\s*{s}\s*\)", t)
         or re.search(rf"par {s}\b", t)
     )
@@ -295,13 +320,21 @@ def compose(
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
         score -= 0.02 * u.pi  # prefer the better-ranked passages
-        if len(u.text) < 50 and u.kind != "item":
+        if len(u.text) < 50 and u.kind == "sentence":
             score -= 0.08
         if u.fragment:
             score = -9.0
         if given_f and fold(u.text)[:80] in given_f:
             score -= 0.5  # already said in this conversation
         scores[i] = score + bonus[i]
+
+    # A line that introduces a list is worth what it introduces.
+    for i, u in enumerate(units):
+        if u.kind == "intro":
+            items = sorted((scores[k] for k, x in enumerate(units)
+                            if x.kind == "item" and (x.pi, x.block) == (u.pi, u.block)), reverse=True)
+            if items:
+                scores[i] = max(scores[i], float(np.mean(items[:3])) + 0.02)
 
     if kind == "list":
         lines = _compose_list(units, scores, passages, max_items, next_passage)
@@ -311,7 +344,7 @@ def compose(
         )
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
-    if not lines:
+    if not lines or lacks_asked_type(focus or question, " ".join(text for _, text, _ in lines)):
         return None
     return _render(lines, passages)
 
@@ -374,8 +407,10 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
     used: set[int] = set()
     words = 0
     for i in order:
-        if base[i] < best - PROSE_MARGIN or words >= budget_words or len(chosen) >= 4:
+        if words >= budget_words or len(chosen) >= 4:
             break
+        if chosen and base[i] < best - PROSE_MARGIN:
+            continue  # ordered by full score: a later unit may still be within the margin
         u = units[i]
         if i in used or u.fragment or _near_duplicate(u.terms, terms_seen):
             continue
@@ -386,6 +421,9 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         # What an announcing sentence announces, or the rest of a definition's paragraph.
         if u.announces or (define and not chosen and _defines(u.text, define)):
             extra = _follow(units, i, max(40, budget_words - words))
+            # Beyond the lead, what a sentence announces must itself be on topic.
+            if chosen and extra and float(np.mean([base[units.index(e)] for e in extra])) < best - PROSE_MARGIN:
+                extra = []
             for e in extra:
                 used.add(units.index(e))
                 terms_seen.append(e.terms)
@@ -460,8 +498,10 @@ def _compose_by_sheet(units, scores, passages) -> list[Line]:
     for doc, i in sorted(best_per_doc.items(), key=lambda kv: scores[kv[1]], reverse=True):
         if scores[i] < top - 0.3:
             continue
-        p = passages[units[i].pi]
-        lines.append((p, f"**{p.title}** — {units[i].text}", True))
+        u = units[i]
+        said = [u.text] + ([e.text for e in _follow(units, i, 60)] if u.announces else [])
+        body = " ".join(_clean_end(t) for t in said[:-1]) + (" " if len(said) > 1 else "") + said[-1]
+        lines.append((passages[u.pi], f"**{passages[u.pi].title}** — {body}", True))
     return lines
 
 

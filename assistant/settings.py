@@ -52,7 +52,11 @@ class Settings:
 
     # Answering.
     backend: str = "extractive"  # extractive | openai | llamacpp
-    abstain_threshold: float = 0.55  # on answer.confidence(); calibrated on evals/ (see README)
+    # Abstention: answer.confidence() below the threshold. Calibrated for the default embedder on
+    # the eval's dev split (README); e5 similarities of unrelated French text sit near 0.7.
+    abstain_threshold: float = 0.47
+    abstain_dense_weight: float = 0.7
+    abstain_dense_floor: float = 0.7
     answer_words: int = 140  # length budget of an extractive answer (lists may exceed it)
     openai_base_url: str = "http://127.0.0.1:8001/v1"
     openai_model: str = ""
