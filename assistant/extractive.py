@@ -46,9 +46,12 @@ REFERENCE_SECTION_RE = re.compile(r"pour aller plus loin|r[ée]f[ée]rences|bibl
 REFERENCE_LINE_RE = re.compile(
     r"(^(fiche|page|note|document) (rédigée?|créée?|synthétique)\b)|www\.|https?://", re.I
 )
-# « Titre, Éditeur, 2022. »: a short line whose last comma-separated part is a date.
-BIBLIO_RE = re.compile(r"^.{0,160},[^,]{2,80},\s*((janvier|février|mars|avril|mai|juin|juillet|août|"
+# « Titre, Éditeur, 2022. », « Carnet des projets – ADEME. 2024 »: a short line ending in a date.
+BIBLIO_RE = re.compile(r"^.{0,160}[,.–—]\s*((janvier|février|mars|avril|mai|juin|juillet|août|"
                        r"septembre|octobre|novembre|décembre)\s+)?(19|20)\d\d\.?$", re.I)
+# A resource's title standing alone: « Annuaire des accompagnateurs COOP'TER ».
+RESOURCE_RE = re.compile(r"^(carnet|annuaire|guide|site( internet)?|publication|rapport|points? de rep[èe]re|"
+                         r"lettre|dossier|webinaire|vidéo|boîte à outils)\b[^.!?]{0,120}$", re.I)
 
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -92,15 +95,29 @@ NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quand|quelle date
 NUMBER_RE = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
     r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
+YEAR_RE = re.compile(r"\b(1[89]|20)\d\d\b")
 DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
                      r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)
 
 
-def lacks_asked_type(question: str, text: str) -> bool:
-    """True when the question asks for a quantity or a date and `text` holds none."""
-    if NEEDS_DATE_RE.search(question) and not DATE_RE.search(text):
-        return True
-    return bool(NEEDS_NUMBER_RE.search(question) and not NUMBER_RE.search(text))
+def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float]) -> bool:
+    """True when `asked_form` (the user's own words) asks for a quantity or a date and no chosen
+    line gives one about what `question` names: a year is not a quantity, and the line must hold
+    one of the question's two most specific words (« 30 territoires » does not count PTCE)."""
+    wants_date = bool(NEEDS_DATE_RE.search(asked_form))
+    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form))
+    if not (wants_date or wants_number):
+        return False
+    terms = set(analyze(NEEDS_NUMBER_RE.sub(" ", NEEDS_DATE_RE.sub(" ", question))))
+    key = set(sorted(terms, key=idf, reverse=True)[:2])
+    for line in lines:
+        if key and not (key & set(analyze(line))):
+            continue
+        if wants_date and DATE_RE.search(line):
+            return False
+        if wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", line)):
+            return False
+    return True
 
 
 @dataclass
@@ -122,46 +139,62 @@ def _sentences(line: str) -> list[str]:
 
 
 def _is_label(line: str) -> bool:
-    """A short line with no final punctuation: a heading, a link title, a date line."""
-    return not re.search(r"[.!?…»:;)]$", line) and len(line.split()) < 12
+    """A line with no final punctuation that is short or made of « — »-separated parts: a
+    heading, a link title, a date line, a publication's masthead."""
+    if re.search(r"[.!?…»:;)]$", line):
+        return False
+    return len(line.split()) < 12 or len(re.findall(r"\s[—–]\s", line)) >= 2
 
 
 def is_reference(line: str) -> bool:
     """Bibliographic lines, links and provenance notes: searchable, never answer content."""
     line = line.strip()
-    return bool(REFERENCE_LINE_RE.search(line) or BIBLIO_RE.match(line))
+    return bool(REFERENCE_LINE_RE.search(line) or BIBLIO_RE.match(line) or RESOURCE_RE.match(line))
 
 
 def parse_passage(text: str, section: str = "", continues: bool = False) -> list[tuple[str, str, int, bool]]:
     """(text, kind, block, fragment) units of a passage, in reading order.
 
     `continues`: the passage is not its document's first chunk, so a first line that starts in
-    lower case or with a connector is the tail of a sentence cut by the splitter.
+    lower case or with a connector is the tail of a sentence cut by the splitter. A list made
+    mostly of references (titles of resources, bibliography) is left out whole.
     """
     if REFERENCE_SECTION_RE.search(section or ""):
         return []
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    is_item = [bool(ITEM_RE.match(ln)) for ln in lines]
+    skip = [is_reference(ITEM_RE.sub("", ln)) for ln in lines]
+    i = 0
+    while i < len(lines):  # a run of items that is mostly references goes whole
+        if is_item[i]:
+            j = i
+            while j < len(lines) and is_item[j]:
+                j += 1
+            if 2 * sum(skip[i:j]) >= j - i:
+                skip[i:j] = [True] * (j - i)
+            i = j
+        else:
+            i += 1
     out: list[tuple[str, str, int, bool]] = []
     block = 0
     for i, line in enumerate(lines):
-        if is_reference(line):
+        if skip[i]:
             continue
-        item = bool(ITEM_RE.match(line))
         body = ITEM_RE.sub("", line).strip()
-        if item:
-            if out and out[-1][1] != "item" and i > 0 and not ITEM_RE.match(lines[i - 1]):
+        if is_item[i]:
+            if out and out[-1][1] != "item" and i > 0 and not is_item[i - 1]:
                 block += 1
                 if OPENS_RE.search(out[-1][0]) or not re.search(r"[.!?…»]$", out[-1][0]):
                     t, _, b, frag = out[-1]
                     out[-1] = (t, "intro", block, frag)
             out.append((body.rstrip(" ;,"), "item", block, False))
             continue
-        if _is_label(line) and not (i + 1 < len(lines) and ITEM_RE.match(lines[i + 1])):
+        if _is_label(line) and not (i + 1 < len(lines) and is_item[i + 1]):
             continue
         block += 1
-        for j, s in enumerate(_sentences(body)):
-            frag = (i == 0 and j == 0 and continues and (s[:1].islower() or bool(DANGLING_RE.match(s))))
-            out.append((s, "sentence", block, frag))
+        for j, sent in enumerate(_sentences(body)):
+            frag = (i == 0 and j == 0 and continues and (sent[:1].islower() or bool(DANGLING_RE.match(sent))))
+            out.append((sent, "sentence", block, frag))
     return out
 
 
@@ -344,7 +377,7 @@ def compose(
         )
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
-    if not lines or lacks_asked_type(focus or question, " ".join(text for _, text, _ in lines)):
+    if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf):
         return None
     return _render(lines, passages)
 

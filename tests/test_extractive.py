@@ -170,3 +170,26 @@ def test_the_web_app_renders_answer_lists_and_keeps_passage_text_literal():
     md = answer_markdown("Il faut *deux* choses : [1]\n- Une posture [2]\n- **La Place** — un programme [1]")
     assert md.splitlines() == ["Il faut \\*deux\\* choses : \\[1\\]", "", "- Une posture \\[2\\]",
                                "- **La Place** — un programme \\[1\\]"]
+
+
+def test_a_list_of_resource_titles_is_not_answer_material():
+    links = "- Coopérer avec les entreprises : la voie de l'ÉFC\n- Carnet des projets COOP'TER – ADEME. 2024\n" \
+            "- Annuaire des accompagnateurs COOP'TER"
+    assert parse_passage(links) == []
+    masthead = "L'écho de COOP'TER — Territoires de Services et de Coopérations — Décembre 2024 — Le coin des savoirs"
+    assert parse_passage(masthead + "\n\nLe programme accompagne des projets de territoire depuis 2020.") == [
+        ("Le programme accompagne des projets de territoire depuis 2020.", "sentence", 1, False)]
+
+
+def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject(cache):
+    from assistant.extractive import lacks_asked_type
+
+    rare = {"ptce": 1.0, "recens": 5.0, "franc": 3.0, "aujourd": 2.0, "hui": 2.0}.get
+    q = "Combien de PTCE sont recensés en France aujourd'hui ?"
+    assert lacks_asked_type(q, q, ["Le réseau réunit aujourd'hui près de 200 collectivités."], lambda t: rare(t, 1.0))
+    assert lacks_asked_type("Quel budget pour le programme ?", "Quel budget pour le programme ?",
+                            ["Le programme a débuté en 2020."], idf)  # a year is not an amount
+    assert not lacks_asked_type("Il existe depuis quand ?", "Qu'est-ce que le RTES ? Il existe depuis quand ?",
+                                ["Le RTES existe depuis 2002."], idf)
+    p = P("a", "Le programme soutient des coopérations économiques territoriales depuis 2020 avec l'ADEME.")
+    assert compose("Quel est le budget du programme de coopérations ?", [p], cache, idf) is None
