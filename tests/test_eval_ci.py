@@ -71,6 +71,20 @@ def test_ci_subset_meets_the_thresholds(real_store, tmp_path):
     assert (tmp_path / "report.md").is_file() and (tmp_path / "chart.png").stat().st_size > 1000
 
 
+def test_both_splits_meet_their_thresholds(real_store, tmp_path):
+    """The whole gold set: the dev and test splits each meet their own section of thresholds.yaml
+    (the held-apart test split guards what tuning on dev cannot see)."""
+    from evals.run import main
+
+    settings, _ = real_store
+    code = main(settings, variants=["hybrid"], report_dir=tmp_path, split="all", check=True, progress=False)
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    by_split = report["results"]["hybrid"]["by_split"]
+    assert set(by_split) == {"dev", "test"}
+    assert all(by_split[s]["overall"]["leaks"] == 0 for s in by_split)
+    assert code == 0, {s: by_split[s]["overall"] for s in by_split}
+
+
 def test_split_is_stratified_by_kind_and_persona():
     items = load_gold(DEFAULT_SET)
     dev, test = select(items, split="dev"), select(items, split="test")
