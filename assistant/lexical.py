@@ -67,6 +67,27 @@ def analyze(text: str) -> list[str]:
     return [fold(s) for s in _stemmer().stemWords(words)]
 
 
+def coverage(question: str, passages: list[Passage], idf) -> float:
+    """Share of the question's information (idf-weighted stems) found in `passages`.
+
+    Low when the question's key words occur nowhere in what was retrieved, e.g. « budget »
+    for a corpus that never states one: a strong hint that the answer is not there.
+    """
+    terms = set(analyze(question))
+    if not terms:
+        return 0.0
+    found: set[str] = set()
+    for p in passages:
+        found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
+    prefixes = {f[:5] for f in found if len(f) >= 5}
+
+    def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
+        return t in found or (len(t) >= 5 and t[:5] in prefixes)
+
+    total = sum(idf(t) for t in terms)
+    return sum(idf(t) for t in terms if present(t)) / total if total else 0.0
+
+
 class LexicalIndex:
     """BM25 over a fixed list of passages (already restricted to one access level)."""
 
@@ -91,24 +112,8 @@ class LexicalIndex:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def coverage(self, question: str, passages: list[Passage]) -> float:
-        """Share of the question's information (idf-weighted stems) found in `passages`.
-
-        Low when the question's key words occur nowhere in what was retrieved, e.g. « budget »
-        for a corpus that never states one: a strong hint that the answer is not there.
-        """
-        terms = set(analyze(question))
-        if not terms:
-            return 0.0
-        found: set[str] = set()
-        for p in passages:
-            found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
-        prefixes = {f[:5] for f in found if len(f) >= 5}
-
-        def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
-            return t in found or (len(t) >= 5 and t[:5] in prefixes)
-
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms if present(t)) / total if total else 0.0
+        """Share of the question's information found in `passages` (see `coverage`)."""
+        return coverage(question, passages, self.idf)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[Passage]:
         """Top-k passages by BM25; only positive scores (a zero score is no match at all).

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexical import analyze
+from .lexical import analyze, coverage
 from .manifest import S_GENERATION, IndexDB
 from .schema import ACCESS_LEVELS, Passage, access_rank
 
@@ -119,24 +119,8 @@ class PersistentLexicalIndex:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def coverage(self, question: str, passages: list[Passage]) -> float:
-        """Share of the question's information (idf-weighted stems) found in `passages`.
-
-        Low when the question's key words occur nowhere in what was retrieved, e.g. « budget »
-        for a corpus that never states one: a strong hint that the answer is not there.
-        """
-        terms = set(analyze(question))
-        if not terms:
-            return 0.0
-        found: set[str] = set()
-        for p in passages:
-            found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
-        prefixes = {f[:5] for f in found if len(f) >= 5}
-
-        def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
-            return t in found or (len(t) >= 5 and t[:5] in prefixes)
-
-        total = sum(self.idf(t) for t in terms)
-        return sum(self.idf(t) for t in terms if present(t)) / total if total else 0.0
+        """Share of the question's information found in `passages` (lexical.coverage)."""
+        return coverage(question, passages, self.idf)
 
     def mask_for(self, filters) -> np.ndarray:
         """0/1 per chunk of this level: 1 when it passes `filters` (evaluated in SQL)."""
