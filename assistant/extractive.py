@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .lexical import analyze
+from .lexical import analyze, content_words
 from .schema import Passage, fold
 
 SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
@@ -83,6 +83,7 @@ DEF_SUBJECT_RE = re.compile(
 # Tuned on the eval's dev split (evals/gold.yaml, split: dev).
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
+TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
 LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
 
 
@@ -108,7 +109,7 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     wants_number = bool(NEEDS_NUMBER_RE.search(asked_form))
     if not (wants_date or wants_number):
         return False
-    terms = set(analyze(NEEDS_NUMBER_RE.sub(" ", NEEDS_DATE_RE.sub(" ", question))))
+    terms = set(analyze(content_words(NEEDS_NUMBER_RE.sub(" ", NEEDS_DATE_RE.sub(" ", question)))))
     key = set(sorted(terms, key=idf, reverse=True)[:2])
     for line in lines:
         if key and not (key & set(analyze(line))):
@@ -338,6 +339,8 @@ def compose(
     # Cosine scales differ between models: score units relative to the best one.
     sims = sims - float(sims.max())
     subject = definition_subject(focus or question) if kind == "definition" else ""
+    wants_date = bool(NEEDS_DATE_RE.search(focus or question))
+    wants_number = bool(NEEDS_NUMBER_RE.search(focus or question))
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
 
@@ -350,6 +353,8 @@ def compose(
             score += 0.5 * _overlap(f_terms, u.terms, idf)
         if subject and _defines(u.text, subject):
             bonus[i] = DEFINITION_BONUS
+        if (wants_date and DATE_RE.search(u.text)) or (wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", u.text))):
+            score += TYPE_BONUS  # « depuis quand ? » wants a sentence that holds a date
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
         score -= 0.02 * u.pi  # prefer the better-ranked passages
@@ -378,6 +383,8 @@ def compose(
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf):
+        if given:  # « Il existe depuis quand ? »: the date may be in what was already said
+            return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
         return None
     return _render(lines, passages)
 

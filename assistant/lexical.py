@@ -49,7 +49,8 @@ FORM_WORDS_RE = re.compile(
     r"\b(signifie(nt)?|veut dire|sigle|acronyme|abréviation|définition|définir|désigne(nt)?|"
     r"correspond(ent)?|en quelle année|quelle année|année|date|explique[rz]?|présente[rz]?|"
     r"parle[rz]?|décri(re|s|vez)|résume[rz]?|exemples?|liste[rz]?|cite[rz]?|principa(les?|ux)|"
-    r"c'est quoi|qu'est-ce que|qu'est-ce qu'|en gros|en bref)\b",
+    r"c'est quoi|qu'est-ce que|qu'est-ce qu'|en gros|en bref|à quoi sert|sert|servent|"
+    r"aujourd'hui|actuellement|en ce moment)\b",
     re.I,
 )
 

@@ -193,3 +193,12 @@ def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject
                                 ["Le RTES existe depuis 2002."], idf)
     p = P("a", "Le programme soutient des coopérations économiques territoriales depuis 2020 avec l'ADEME.")
     assert compose("Quel est le budget du programme de coopérations ?", [p], cache, idf) is None
+
+
+def test_a_follow_up_asking_a_date_may_repeat_the_sentence_that_holds_it(cache):
+    p = P("a", "Le Labo de l'ESS, fondé en 2010, est un think tank dédié à l'ESS. "
+               "Il étudie les dynamiques de coopération territoriale et leurs enjeux.")
+    first = compose("C'est quoi le Labo de l'ESS ?", [p], cache, idf)
+    follow = compose("C'est quoi le Labo de l'ESS ? Il existe depuis quand ?", [p], cache, idf,
+                     focus="Il existe depuis quand ?", given=first.text)
+    assert follow is not None and "2010" in follow.text
