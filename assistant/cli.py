@@ -147,7 +147,10 @@ def _with_filters(f):
 @click.pass_context
 def ask(ctx, question, role, store, backend, as_json, types, themes, date_from, date_to):
     """Répond à QUESTION, avec ses sources. « - » lit une question par ligne sur l'entrée standard
-    et écrit un objet JSON par ligne, dans l'ordre (modèles chargés une seule fois)."""
+    et répond dans l'ordre (modèles chargés une seule fois) : réponses séparées par une ligne vide,
+    ou un objet JSON par ligne avec --json."""
+    if not question.strip():
+        _fail(CoopterError("la question est vide : écrivez une question, ex. coopter ask \"Qu'est-ce qu'un PTCE ?\""))
     settings = _settings(ctx, store=store, backend=backend)
     _quiet_libraries()
     from .engine import Assistant
@@ -156,10 +159,14 @@ def ask(ctx, question, role, store, backend, as_json, types, themes, date_from, 
     try:
         bot = Assistant(settings)
         if question == "-":
+            first = True
             for line in sys.stdin:
                 if line.strip():
-                    _print_answer(bot.ask(line.strip(), role=role, filters=filters), as_json=True)
+                    if not (as_json or first):
+                        click.echo()
+                    _print_answer(bot.ask(line.strip(), role=role, filters=filters), as_json)
                     sys.stdout.flush()
+                    first = False
             return
         _print_answer(bot.ask(question, role=role, filters=filters), as_json)
     except CoopterError as exc:

@@ -141,3 +141,16 @@ def test_cli_ask_json_contract_and_stdin_batch(settings, monkeypatch):
     )
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [x["question"] for x in lines] == ["Qu'est-ce qu'un PTCE ?", "Quand se réunit le comité de pilotage ?"]
+
+
+def test_cli_ask_stdin_plain_mode_prints_plain_answers_and_an_empty_question_is_refused(settings, monkeypatch):
+    run(settings)
+    monkeypatch.setenv("COOPTER_EMBED_MODEL", "fake:hashing")
+    monkeypatch.setenv("COOPTER_ABSTAIN_THRESHOLD", "0.05")
+    r = CliRunner().invoke(main, ["ask", "-", "--store", str(settings.store)],
+                           input="Qu'est-ce qu'un PTCE ?\nQu'est-ce qu'un pôle territorial de coopération économique ?\n")
+    assert r.exit_code == 0, r.output
+    assert not r.stdout.lstrip().startswith("{")
+    assert r.stdout.count("Sources :") == 2 and "\n\n" in r.stdout
+    empty = CliRunner().invoke(main, ["ask", "   ", "--store", str(settings.store)])
+    assert empty.exit_code == 2 and "la question est vide" in empty.output
