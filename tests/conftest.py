@@ -35,6 +35,18 @@ def front(title, access="public", doc_type="note", date="2024-01", themes=("ptce
     ) + extra + "---\n"
 
 
+def stop_process(proc, timeout: float = 15) -> None:
+    """Stop a server a test started: terminate, then kill if it lingers."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):

@@ -18,7 +18,7 @@ from assistant.lexical import LexicalIndex, analyze
 from assistant.retrieval import Filters
 from assistant.schema import ACCESS_LEVELS, access_rank
 from ingest.embedder import HashingEmbedder
-from tests.conftest import front, write
+from tests.conftest import front, stop_process, write
 from tests.test_manifest import assert_agreement, ingest
 
 # canary -> the level of the chunk holding it (the section canary is in a community section).
@@ -158,11 +158,7 @@ def chroma_server(tmp_path):
                 time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 10)
         log.close()
 
 

@@ -26,6 +26,7 @@ import pytest
 from assistant.answer import ABSTAIN_FR, LLMBackend, check_citations, finish_llm, strip_thinking
 from assistant.conversation import Conversation, looks_like_follow_up
 from assistant.schema import Answer
+from tests.conftest import stop_process
 
 DEFAULT_DIR = Path.home() / ".cache" / "coopter-llm"
 SERVER_BIN = Path(os.environ.get("LLM_SERVER_BIN") or DEFAULT_DIR / "llama-server")
@@ -80,12 +81,7 @@ def llm_server(tmp_path_factory):
             time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc, 15)
 
 
 @pytest.fixture(scope="module")
