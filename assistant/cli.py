@@ -105,6 +105,51 @@ def ingest(ctx, corpus_dir, store, prune, rebuild, as_json, progress):
     sys.exit(0 if report.ok else EXIT_SKIPPED)
 
 
+EXIT_MISMATCH = 1  # `coopter check`: the store, the index and the corpus disagree
+
+
+@main.command()
+@click.argument("corpus_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base.")
+@click.option("--repair", is_flag=True, help="Réingérer ce qu'il faut pour corriger les écarts trouvés.")
+@click.option("--quick", is_flag=True, help="Ne pas redécouper les fichiers (pas de modèle chargé ; moins complet).")
+@click.option("--json", "as_json", is_flag=True, help="Rapport JSON sur la sortie standard.")
+@click.pass_context
+def check(ctx, corpus_dir, store, repair, quick, as_json):
+    """Vérifie que la base vectorielle, l'index lexical, l'inventaire et le corpus concordent :
+    passages en double, orphelins, empreintes différentes. Code de sortie 1 s'il y a un écart ;
+    --repair réingère ce qui est nécessaire puis vérifie de nouveau."""
+    settings = _settings(ctx, store=store, corpus_dir=corpus_dir)
+    _quiet_libraries()
+    from ingest.check import check as run_check
+    from ingest.check import repair as run_repair
+
+    try:
+        if repair:
+            result = run_repair(settings, deep=not quick, progress=sys.stderr.isatty() and not as_json)
+            before, report = result.before, result.after
+        else:
+            before = report = run_check(settings, deep=not quick)
+    except CoopterError as exc:
+        _fail(exc)
+    if as_json:
+        out = report.to_json()
+        if repair:
+            out["before"] = before.to_json()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        if repair and not before.ok:
+            click.echo(f"Avant réparation : {len(before.issues)} écart(s).")
+            for issue in before.issues:
+                click.echo(f"  - {issue}")
+        for w in report.warnings:
+            click.echo(f"note : {w}", err=True)
+        for issue in report.issues:
+            click.echo(f"écart : {issue}")
+        click.echo(report.summary_fr())
+    sys.exit(0 if report.ok else EXIT_MISMATCH)
+
+
 def _filters(types, themes, date_from, date_to):
     from .retrieval import Filters
 

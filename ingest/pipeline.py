@@ -120,6 +120,7 @@ def run(
     progress: bool = False,
     embedder=None,
     rebuild: bool = False,
+    force: set[str] | frozenset[str] = frozenset(),
 ) -> IngestReport:
     """Ingest a corpus directory (or only `paths` inside it) into the store of `settings`.
 
@@ -127,6 +128,7 @@ def run(
     and off when `paths` is given. Returns an IngestReport; raises CoopterError when the store
     itself cannot be opened (missing server, other embedder) or the corpus directory is missing.
     `rebuild` deletes the collection first and embeds everything again (after a change of model).
+    `force`: doc ids re-embedded even when their hash is unchanged (`coopter check --repair`).
     """
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir or settings.corpus_dir).resolve()
@@ -158,7 +160,7 @@ def run(
         try:
             doc = load(path, corpus_dir, settings.max_file_mb)
             report.notes.extend(f"{path} : {n}" for n in doc.notes)
-            if known.get(doc_id) == doc.content_hash:
+            if known.get(doc_id) == doc.content_hash and doc_id not in force:
                 report.unchanged.append(doc_id)
                 continue
             chunks = chunker.chunk(doc)
