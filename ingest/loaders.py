@@ -1,4 +1,4 @@
-"""Read corpus files into `LoadedDoc`s: Markdown, plain text, HTML, PDF.
+"""Read corpus files into `LoadedDoc`s: Markdown, plain text, HTML, PDF, DOCX, ODT.
 
 Every problem a user can meet is a `CorpusError` naming the file and the reason, so the
 pipeline can skip that file and carry on with the others.
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+OFFICE_SUFFIXES = {".docx", ".odt"}  # read by ingest/office.py
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | OFFICE_SUFFIXES
 WESTERN_ENCODINGS = ["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]
 
 
@@ -32,7 +33,7 @@ class LoadedDoc:
     path: Path
     meta: DocMeta
     content_hash: str
-    text: str = ""  # Markdown-like text (headings as #) for md/txt/html
+    text: str = ""  # Markdown-like text (headings as #) for md/txt/html/docx/odt
     pages: list[str] = field(default_factory=list)  # one string per page, for PDF
     notes: list[str] = field(default_factory=list)  # things worth telling the user
 
@@ -203,7 +204,7 @@ def load(path: Path, corpus_dir: Path, max_file_mb: float = 50.0) -> LoadedDoc:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise CorpusError(
-            str(path), f"format non pris en charge « {suffix or 'sans extension'} » (PDF, Markdown, texte, HTML)"
+            str(path), f"format non pris en charge « {suffix or 'sans extension'} » (PDF, Markdown, texte, HTML, Word .docx, OpenDocument .odt)"
         )
     size = path.stat().st_size
     if size == 0:
@@ -221,6 +222,14 @@ def load(path: Path, corpus_dir: Path, max_file_mb: float = 50.0) -> LoadedDoc:
         pages = _read_pdf(path)
         side = sidecar_path(path).read_bytes()
         return LoadedDoc(doc_id, path, meta, _hash(raw, side), pages=pages)
+
+    if suffix in OFFICE_SUFFIXES:
+        from .office import read_office
+
+        office = read_office(path)
+        meta = read_sidecar(path, defaults=office.properties)
+        side = sidecar_path(path).read_bytes()
+        return LoadedDoc(doc_id, path, meta, _hash(raw, side), text=office.text)
 
     text, encoding = decode_text(raw, path)
     if encoding:

@@ -1,4 +1,5 @@
-"""Document metadata: YAML front matter (Markdown, text) or a `<file>.meta.yaml` sidecar (PDF, HTML).
+"""Document metadata: YAML front matter (Markdown, text) or a `<file>.meta.yaml` sidecar (PDF, HTML,
+DOCX, ODT; for the last two, title and date default to the document's own properties).
 
 Required: title, type, access, date, source. Optional: authors, publisher, themes, language,
 section_access (raise the access of sections by heading), date_note.
@@ -114,8 +115,9 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def read_sidecar(path: Path) -> DocMeta:
-    """Metadata of a PDF/HTML file from its `<file>.meta.yaml`."""
+def read_sidecar(path: Path, defaults: dict[str, str] | None = None) -> DocMeta:
+    """Metadata of a PDF/HTML/Office file from its `<file>.meta.yaml`; `defaults` (the document's
+    own title/date properties) fill keys the sidecar leaves out."""
     side = sidecar_path(path)
     if not side.is_file():
         raise CorpusError(str(path), f"fichier de métadonnées absent : créez {side.name}")
@@ -123,4 +125,7 @@ def read_sidecar(path: Path) -> DocMeta:
         text = side.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise CorpusError(str(side), "métadonnées non encodées en UTF-8") from None
-    return parse_meta(_yaml(text, side), side)
+    data = _yaml(text, side)
+    if defaults and isinstance(data, dict):
+        data = {**{k: v for k, v in defaults.items() if v}, **{k: v for k, v in data.items() if v not in (None, "")}}
+    return parse_meta(data, side)

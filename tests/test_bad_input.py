@@ -64,7 +64,7 @@ def _broken_files(root: Path) -> dict[str, str]:
     write(root / "bad" / "sans-meta.md", "# Titre\n\nPas de métadonnées.\n")
     write(root / "bad" / "niveau.md", front("Niveau", access="confidentiel") + "texte\n")
     write(root / "bad" / "binaire.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    write(root / "bad" / "image.docx", b"PK\x03\x04")
+    write(root / "bad" / "classeur.xlsx", b"PK\x03\x04")  # .docx/.odt are read now: tests/test_office.py
     write(root / "bad" / "orphelin.html", "<html><body><p>Sans fichier de métadonnées.</p></body></html>")
     return {
         "truncated.pdf": "corrompu",
@@ -74,7 +74,7 @@ def _broken_files(root: Path) -> dict[str, str]:
         "sans-meta.md": "pas de bloc de métadonnées",
         "niveau.md": "niveau d'accès inconnu « confidentiel »",
         "binaire.txt": "pas un fichier texte",
-        "image.docx": "format non pris en charge",
+        "classeur.xlsx": "format non pris en charge",
         "orphelin.html": "orphelin.html.meta.yaml",
     }
 
