@@ -306,7 +306,6 @@ def ui(ctx, store, streamlit_args):
     """Lance l'application web. Les options Streamlit passent telles quelles,
     ex. : coopter ui --server.port 8501 --server.headless true"""
     import os
-    import subprocess
 
     settings = _settings(ctx, store=store)
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
@@ -314,8 +313,15 @@ def ui(ctx, store, streamlit_args):
     env["COOPTER_STORE"] = str(settings.store)
     if ctx.obj.get("config"):
         env["COOPTER_CONFIG"] = str(ctx.obj["config"])
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats", "false", *streamlit_args]
-    sys.exit(subprocess.call(cmd, env=env))
+    # toolbarMode minimal: users get no developer menu and no « Deploy » button (an option
+    # given after it, on this command line, still wins).
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "minimal", *streamlit_args]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Replace this process: a supervisor's SIGTERM reaches Streamlit itself, and no orphan
+    # server is left holding the port.
+    os.execve(sys.executable, cmd, env)
 
 
 @main.group()
