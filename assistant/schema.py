@@ -42,6 +42,7 @@ K_THEME_PREFIX = "theme__"  # one boolean key per theme, for filtering
 K_AUTHORS = "authors"
 K_PATH = "path"
 K_POSITION = "position"
+K_OCR = "ocr"  # True on chunks whose text was read by OCR from a scanned page; absent otherwise
 
 # The index database beside the store (assistant/manifest.py): lexical index and manifest.
 INDEX_DIR_NAME = "lexical"  # <store>/lexical unless `index_dir` is set
@@ -101,6 +102,7 @@ class Chunk:
     path: str = ""
     position: int = 0
     doc_hash: str = ""
+    ocr: bool = False  # text read by OCR (ingest/ocr.py)
 
     def embedding_text(self) -> str:
         """What the embedder sees: title and section give the passage its context."""
@@ -125,6 +127,8 @@ class Chunk:
             K_PATH: self.path,
             K_POSITION: self.position,
         }
+        if self.ocr:  # set only when true, so other chunks keep exactly the metadata they had
+            meta[K_OCR] = True
         for theme in self.themes:
             meta[theme_key(theme)] = True
         return meta
@@ -177,6 +181,10 @@ class Passage:
         raw = self.meta.get(K_THEMES, "")
         return [t for t in raw.split("|") if t]
 
+    @property
+    def ocr(self) -> bool:
+        return bool(self.meta.get(K_OCR))
+
 
 @dataclass
 class Citation:
@@ -195,6 +203,7 @@ class Citation:
     date: str = ""
     chunk_id: str = ""
     highlights: list[str] = field(default_factory=list)
+    ocr: bool = False  # the passage comes from a scanned page read by OCR
 
     @classmethod
     def from_passage(cls, n: int, p: Passage, highlights: list[str] | None = None) -> "Citation":
@@ -213,6 +222,7 @@ class Citation:
             date=p.date,
             chunk_id=p.chunk_id,
             highlights=list(highlights or []),
+            ocr=p.ocr,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -160,6 +160,7 @@ class Chunker:
                     path=str(doc.path),
                     position=position,
                     doc_hash=doc.content_hash,
+                    ocr=page in doc.ocr_pages,
                 )
             )
         return chunks

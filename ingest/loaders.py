@@ -35,6 +35,7 @@ class LoadedDoc:
     content_hash: str
     text: str = ""  # Markdown-like text (headings as #) for md/txt/html/docx/odt
     pages: list[str] = field(default_factory=list)  # one string per page, for PDF
+    ocr_pages: set[int] = field(default_factory=set)  # 1-based pages whose text came from OCR
     notes: list[str] = field(default_factory=list)  # things worth telling the user
 
 
@@ -147,7 +148,17 @@ def html_to_markdown(html: str) -> str:
     return parser.markdown()
 
 
-def _read_pdf(path: Path) -> list[str]:
+def _has_images(page) -> bool:
+    try:
+        return len(page.images) > 0
+    except Exception:  # an unreadable image dictionary: treat the page as having none
+        return False
+
+
+def _read_pdf(path: Path) -> tuple[list[str], set[int], list[str]]:
+    """(text of each page, 1-based pages read by OCR, notes). A page with no text layer but an
+    image is a scan: French OCR reads it (ingest/ocr.py); without tesseract, a fully scanned PDF
+    is refused saying what to install, a partly scanned one is kept with a note."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -162,6 +173,7 @@ def _read_pdf(path: Path) -> list[str]:
             if not ok:
                 raise CorpusError(str(path), "PDF chiffré par mot de passe : fournissez une version non protégée")
         pages = [(page.extract_text() or "") for page in reader.pages]
+        scans = [i for i, (page, text) in enumerate(zip(reader.pages, pages)) if not text.strip() and _has_images(page)]
     except CorpusError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
@@ -172,11 +184,28 @@ def _read_pdf(path: Path) -> list[str]:
         raise CorpusError(str(path), f"PDF illisible ou corrompu ({type(exc).__name__})") from None
     if not pages:
         raise CorpusError(str(path), "PDF sans aucune page")
+    ocr_done: set[int] = set()
+    notes: list[str] = []
+    if scans:
+        from . import ocr
+
+        if ocr.available():
+            try:
+                for i, text in ocr.ocr_pages(path, scans).items():
+                    if text.strip():
+                        pages[i] = text
+                        ocr_done.add(i + 1)
+            except Exception as exc:  # pdfium/tesseract failing on one file must not stop the run
+                raise CorpusError(str(path), f"OCR impossible sur ce PDF ({type(exc).__name__})") from None
+        elif not any(p.strip() for p in pages):
+            raise CorpusError(str(path), f"aucun texte extractible (PDF scanné) : {ocr.unavailable_reason()}")
+        else:
+            notes.append(f"{len(scans)} page(s) scannée(s) non lue(s) : {ocr.unavailable_reason()}")
     if not any(p.strip() for p in pages):
         raise CorpusError(
             str(path), "aucun texte extractible (PDF scanné ?) : fournissez une version texte ou océrisée"
         )
-    return [clean_pdf_text(p) for p in pages]
+    return [clean_pdf_text(p) for p in pages], ocr_done, notes
 
 
 def clean_pdf_text(text: str) -> str:
@@ -219,9 +248,11 @@ def load(path: Path, corpus_dir: Path, max_file_mb: float = 50.0) -> LoadedDoc:
 
     if suffix in PDF_SUFFIXES:
         meta = read_sidecar(path)
-        pages = _read_pdf(path)
+        pages, ocr_pages, notes = _read_pdf(path)
         side = sidecar_path(path).read_bytes()
-        return LoadedDoc(doc_id, path, meta, _hash(raw, side), pages=pages)
+        # Scanned pages left unread change the hash, so the file is read again once OCR is installed.
+        content_hash = _hash(raw, side, b"sans-ocr") if notes else _hash(raw, side)
+        return LoadedDoc(doc_id, path, meta, content_hash, pages=pages, ocr_pages=ocr_pages, notes=notes)
 
     if suffix in OFFICE_SUFFIXES:
         from .office import read_office

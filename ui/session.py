@@ -16,7 +16,7 @@ from assistant.errors import CoopterError
 from assistant.schema import ACCESS_LABELS_FR
 from assistant.settings import Settings, load_settings
 
-from .auth import ANONYMOUS_ROLE, RoleMap, UserStore
+from .auth import ANONYMOUS_ROLE, RoleMap, TooManyAttempts, UserStore, verify_limited
 
 AUTH = "auth"  # {"name": ..., "role": ..., "via": "password" | "oidc"}
 CONVERSATION = "conversation"
@@ -120,8 +120,13 @@ def resolve_role(settings: Settings) -> str:
 
 def sign_in(settings: Settings, name: str, password: str) -> bool:
     """Check a password against the users file; on success the session takes the account's role."""
+    # Failures are limited per account name and per browser session (ui.auth.SignInLimiter).
+    session_id = st.session_state.setdefault("signin_session", uuid.uuid4().hex)
     try:
-        granted = UserStore(settings.users_file).verify(name, password)
+        granted = verify_limited(settings.users_file, name, password, session_id)
+    except TooManyAttempts as exc:
+        st.error(f"Connexion refusée : {exc}.")
+        return False
     except CoopterError as exc:
         st.error(f"Comptes indisponibles : {exc}")
         return False
