@@ -113,3 +113,34 @@ def real_assistant(real_store):
 
     settings, _ = real_store
     return Assistant(settings)
+
+
+CANARY_FIXTURES = ROOT / "tests" / "fixtures" / "canaries"
+
+
+@pytest.fixture(scope="session")
+def canary_store(tmp_path_factory):
+    """The shipped corpus plus the canary documents of tests/fixtures/canaries (synthetic texts at
+    each access level, each carrying a unique marker), ingested with the real model. The canaries
+    are test material: they never ship in corpus/."""
+    import shutil
+
+    from assistant.settings import Settings
+    from ingest import run
+
+    base = tmp_path_factory.mktemp("canary")
+    corpus = base / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    shutil.copytree(CANARY_FIXTURES, corpus, dirs_exist_ok=True)
+    settings = Settings(corpus_dir=corpus, store=base / "store")
+    report = run(settings)
+    assert report.ok, [str(s) for s in report.skipped]
+    return settings, report
+
+
+@pytest.fixture(scope="session")
+def canary_assistant(canary_store):
+    from assistant.engine import Assistant
+
+    settings, _ = canary_store
+    return Assistant(settings)

