@@ -27,6 +27,8 @@ from typing import Callable
 
 import numpy as np
 
+from ingest.references import KIND_REFERENCES, is_reference, is_reference_section
+
 from .lexical import analyze, content_words
 from .schema import Passage, fold
 
@@ -42,17 +44,6 @@ ANNOUNCE_RE = re.compile(
     re.I,
 )
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
-REFERENCE_SECTION_RE = re.compile(r"pour aller plus loin|r[ée]f[ée]rences|bibliographie|\bsources?\b|liens?\b", re.I)
-REFERENCE_LINE_RE = re.compile(
-    r"(^(fiche|page|note|document) (rédigée?|créée?|synthétique)\b)|www\.|https?://", re.I
-)
-# « Titre, Éditeur, 2022. », « Carnet des projets – ADEME. 2024 »: a short line ending in a date.
-BIBLIO_RE = re.compile(r"^.{0,160}[,.–—]\s*((janvier|février|mars|avril|mai|juin|juillet|août|"
-                       r"septembre|octobre|novembre|décembre)\s+)?(19|20)\d\d\.?$", re.I)
-# A resource's title standing alone: « Annuaire des accompagnateurs COOP'TER ».
-RESOURCE_RE = re.compile(r"^(carnet|annuaire|guide|site( internet)?|publication|rapport|points? de rep[èe]re|"
-                         r"lettre|dossier|webinaire|vidéo|boîte à outils)\b[^.!?]{0,120}$", re.I)
-
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
     r"\b(leviers|bonnes pratiques|défis|étapes|critères|enjeux|compétences|piliers|dimensions|axes|"
@@ -147,12 +138,6 @@ def _is_label(line: str) -> bool:
     return len(line.split()) < 12 or len(re.findall(r"\s[—–]\s", line)) >= 2
 
 
-def is_reference(line: str) -> bool:
-    """Bibliographic lines, links and provenance notes: searchable, never answer content."""
-    line = line.strip()
-    return bool(REFERENCE_LINE_RE.search(line) or BIBLIO_RE.match(line) or RESOURCE_RE.match(line))
-
-
 def parse_passage(text: str, section: str = "", continues: bool = False) -> list[tuple[str, str, int, bool]]:
     """(text, kind, block, fragment) units of a passage, in reading order.
 
@@ -160,11 +145,11 @@ def parse_passage(text: str, section: str = "", continues: bool = False) -> list
     lower case or with a connector is the tail of a sentence cut by the splitter. A list made
     mostly of references (titles of resources, bibliography) is left out whole.
     """
-    if REFERENCE_SECTION_RE.search(section or ""):
+    if is_reference_section(section):
         return []
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     is_item = [bool(ITEM_RE.match(ln)) for ln in lines]
-    skip = [is_reference(ITEM_RE.sub("", ln)) for ln in lines]
+    skip = [is_reference(ln) for ln in lines]
     i = 0
     while i < len(lines):  # a run of items that is mostly references goes whole
         if is_item[i]:
@@ -202,6 +187,8 @@ def parse_passage(text: str, section: str = "", continues: bool = False) -> list
 def _units(passages: list[Passage]) -> list[Unit]:
     units: list[Unit] = []
     for pi, p in enumerate(passages):
+        if p.meta.get("kind") == KIND_REFERENCES:  # marked at ingestion: searchable, not content
+            continue
         continues = int(p.meta.get("position", 0) or 0) > 0
         for pos, (text, kind, block, frag) in enumerate(parse_passage(p.text, p.section, continues)):
             if kind != "item" and (len(text) < 25 or not re.search(r"\w{3,}", text)):
@@ -420,7 +407,7 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
     if next_passage is None:
         return []
     nxt = next_passage(passages[head.pi])
-    if nxt is None:
+    if nxt is None or nxt.meta.get("kind") == KIND_REFERENCES:
         return []
     lines: list[Line] = []
     words = 0

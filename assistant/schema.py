@@ -43,6 +43,7 @@ K_AUTHORS = "authors"
 K_PATH = "path"
 K_POSITION = "position"
 K_OCR = "ocr"  # True on chunks whose text was read by OCR from a scanned page; absent otherwise
+K_KIND = "kind"  # "text" or "references" (bibliography, links: searchable, never answer content)
 
 # The index database beside the store (assistant/manifest.py): lexical index and manifest.
 INDEX_DIR_NAME = "lexical"  # <store>/lexical unless `index_dir` is set
@@ -103,6 +104,7 @@ class Chunk:
     position: int = 0
     doc_hash: str = ""
     ocr: bool = False  # text read by OCR (ingest/ocr.py)
+    kind: str = "text"
 
     def embedding_text(self) -> str:
         """What the embedder sees: title and section give the passage its context."""
@@ -126,6 +128,7 @@ class Chunk:
             K_AUTHORS: "|".join(self.authors),
             K_PATH: self.path,
             K_POSITION: self.position,
+            K_KIND: self.kind,
         }
         if self.ocr:  # set only when true, so other chunks keep exactly the metadata they had
             meta[K_OCR] = True

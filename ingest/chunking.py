@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from assistant.schema import Chunk, access_rank, fold
 
 from .loaders import LoadedDoc
+from .references import chunk_kind
 
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
@@ -161,6 +162,7 @@ class Chunker:
                     position=position,
                     doc_hash=doc.content_hash,
                     ocr=page in doc.ocr_pages,
+                    kind=chunk_kind(section, text),
                 )
             )
         return chunks

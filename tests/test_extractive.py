@@ -202,3 +202,14 @@ def test_a_follow_up_asking_a_date_may_repeat_the_sentence_that_holds_it(cache):
     follow = compose("C'est quoi le Labo de l'ESS ? Il existe depuis quand ?", [p], cache, idf,
                      focus="Il existe depuis quand ?", given=first.text)
     assert follow is not None and "2010" in follow.text
+
+
+def test_a_chunk_marked_references_at_ingestion_is_never_answer_material(cache):
+    """Whatever its wording, a chunk ingestion marked `references` stays out of the answer."""
+    body = "Le Labo de l'ESS est un think tank fondé en 2010 qui étudie les coopérations territoriales."
+    ref = P("r", body, section="Ressources")
+    ref.meta["kind"] = "references"
+    assert compose("Qu'est-ce que le Labo de l'ESS ?", [ref], cache, idf) is None
+    content = P("c", body, section="Présentation")
+    got = compose("Qu'est-ce que le Labo de l'ESS ?", [ref, content], cache, idf)
+    assert got is not None and got.cited == [2]

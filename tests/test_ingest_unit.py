@@ -156,3 +156,35 @@ def test_store_built_with_another_embedder_is_refused(settings):
         open_store(settings, embedder=other)
     with pytest.raises(StoreMismatchError):
         run(settings, embedder=other)
+
+
+REFERENCES_DOC = (
+    "# Fiche\n\n## En bref\n\nLe pôle associe des entreprises et des associations du territoire.\n\n"
+    "## Ressources\n\n- Points de RepèrESS : PTCE et collectivité, RTES, 2022.\n"
+    "- Carnet des projets COOP'TER – ADEME. 2024\n- www.lelabo-ess.org\n\n"
+    "## Pour aller plus loin\n\nLe guide du Labo de l'ESS sur les coopérations territoriales.\n"
+)
+
+
+def test_reference_sections_and_bibliographies_are_marked_at_ingestion(tmp_path):
+    from ingest.references import KIND_REFERENCES, KIND_TEXT
+
+    path = write(tmp_path / "c" / "fiche.md", front("Fiche") + REFERENCES_DOC)
+    chunks = Chunker(HashingEmbedder()).chunk(load(path, tmp_path / "c"))
+    kinds = {c.section: c.kind for c in chunks}
+    assert kinds == {"En bref": KIND_TEXT, "Ressources": KIND_REFERENCES, "Pour aller plus loin": KIND_REFERENCES}
+    assert all(c.metadata()["kind"] == c.kind for c in chunks)
+
+
+def test_reference_chunks_stay_searchable_but_never_answer(settings, tiny_corpus):
+    """A user may look for a source: the references chunk is retrieved, but the answer is built
+    from content only."""
+    from assistant.engine import Assistant
+
+    write(tiny_corpus / "public" / "fiche.md", front("Fiche pôle") + REFERENCES_DOC)
+    run(settings)
+    bot = Assistant(settings)
+    hits = bot.retriever.retrieve("Carnet des projets COOP'TER ADEME 2024", "public", k=5)
+    assert any(p.meta.get("kind") == "references" for p in hits)
+    answer = bot.ask("Quelles ressources sur les PTCE et la collectivité, RTES ?", role="public")
+    assert "RTES, 2022" not in answer.answer and "Carnet des projets" not in answer.answer

@@ -88,9 +88,11 @@ def highlight_html(text: str, highlights: list[str]) -> str:
     return "".join(out).replace("$", "&#36;").replace("\n", "<br>")
 
 
-def meta_line(doc_type: str, access: str, date: str, section: str = "", page: int | None = None) -> str:
+def meta_line(doc_type: str, access: str, date: str, section: str = "", page: int | None = None, ocr: bool = False) -> str:
     parts = [access_badge(access), md_escape(type_label(doc_type))]
     parts += [md_escape(x) for x in (section, f"p. {page}" if page else "", date) if x]
+    if ocr:  # a scanned page read by OCR may hold misread words: say so where it is cited
+        parts.append(":material/document_scanner: texte reconnu par OCR (page scannée)")
     return " · ".join(parts)
 
 
@@ -104,7 +106,8 @@ def source_link(source: str, key: str) -> None:
 def source_card(citation, key: str) -> None:
     """One cited passage as an expander: where it comes from, the passage, the source."""
     with st.expander(f"\\[{citation.n}\\] {md_escape(citation.title)}"):
-        st.markdown(meta_line(citation.type, citation.access, citation.date, citation.section, citation.page))
+        st.markdown(meta_line(citation.type, citation.access, citation.date, citation.section, citation.page,
+                              getattr(citation, "ocr", False)))
         st.markdown(
             f"<div class='coopter-passage'>{highlight_html(citation.text, citation.highlights)}</div>",
             unsafe_allow_html=True,
