@@ -315,10 +315,18 @@ def ui(ctx, store, streamlit_args):
         env["COOPTER_CONFIG"] = str(ctx.obj["config"])
     # toolbarMode minimal: users get no developer menu and no « Deploy » button (an option
     # given after it, on this command line, still wins).
+    # scriptHealthCheckEnabled: ui/warmup.py runs the app once as soon as the server answers,
+    # which loads the models in the server (the first visitor does not wait for them).
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "minimal", *streamlit_args]
+           "--client.toolbarMode", "minimal", "--server.scriptHealthCheckEnabled", "true", *streamlit_args]
     sys.stdout.flush()
     sys.stderr.flush()
+    import subprocess
+
+    from ui.warmup import server_flags
+
+    subprocess.Popen([sys.executable, str(app.with_name("warmup.py")), *server_flags(list(streamlit_args))],
+                     env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Replace this process: a supervisor's SIGTERM reaches Streamlit itself, and no orphan
     # server is left holding the port.
     os.execve(sys.executable, cmd, env)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from . import access
@@ -132,14 +132,19 @@ class Assistant:
         role: str = "public",
         conversation: Conversation | None = None,
         filters: Filters | None = None,
+        on_retrieved: Callable[[list[Passage], dict[str, float]], None] | None = None,
     ) -> Iterator[str | Answer]:
         """Yield text pieces as they come, then the final, validated Answer (always last).
 
         Show the final Answer's text in place of the streamed pieces: invalid citations
         are removed from it and an unsupported answer becomes an abstention.
+        `on_retrieved(passages, timings)`, when given, is called as soon as retrieval ends, with
+        the passages `role` may see, before any answer text (the web app shows them at once).
         """
         started = time.perf_counter()
         role, question, standalone, passages, timings = self._prepare(question, role, conversation, filters, None)
+        if on_retrieved is not None:
+            on_retrieved(access.visible(passages, role), dict(timings))
         t0 = time.perf_counter()
         score = self._confidence(standalone, passages, role)
         if self.llm is None or score < self.settings.abstain_threshold:

@@ -19,6 +19,7 @@ st.set_page_config(page_title="Assistant COOP'TER", page_icon=":material/handsha
 st.markdown(components.CSS, unsafe_allow_html=True)
 
 settings = session.settings()
+session.start_loading(settings)  # models load in the background while the page is drawn
 role = session.resolve_role(settings)
 
 pages = [

@@ -8,6 +8,9 @@ account's current role: a removed account is signed out, a downgraded one loses 
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import uuid
 
 import streamlit as st
@@ -23,6 +26,8 @@ CONVERSATION = "conversation"
 MESSAGES = "messages"
 PENDING = "pending_question"
 
+log = logging.getLogger(__name__)
+
 
 def settings() -> Settings:
     """Settings from defaults, coopter.toml and COOPTER_* variables; stops the page on error."""
@@ -33,27 +38,93 @@ def settings() -> Settings:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Chargement du modèle et de la base documentaire…")
-def _load_assistant(settings: Settings):
-    from assistant.engine import Assistant
-    from ingest.embedder import set_offline_env
+class _Loader:
+    """The Assistant of one Settings, loaded in a background thread, then warmed up.
 
-    set_offline_env()
-    return Assistant(settings)
+    Loading (model, store, indexes) takes seconds: in a thread, the page is drawn at once and
+    shows a progress message instead of a blank screen. Once loaded, the starter questions are
+    answered once for nobody, so that the lexical indexes and the sentence vectors the first
+    visitors need are already computed.
+    """
+
+    def __init__(self, settings: Settings):
+        self.started = time.monotonic()
+        self.ready = threading.Event()
+        self.bot = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(settings,), name="coopter-chargement", daemon=True)
+        self.thread.start()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _run(self, settings: Settings) -> None:
+        try:
+            from assistant.engine import Assistant
+            from ingest.embedder import set_offline_env
+
+            set_offline_env()
+            self.bot = Assistant(settings)
+        except BaseException as exc:  # shown (or re-raised) by the page that waits for it
+            self.error = exc
+        finally:
+            self.ready.set()
+        if self.bot is not None:
+            self._warm()
+
+    def _warm(self) -> None:
+        from .starters import ENTRY_POINTS
+
+        try:
+            for _title, _icon, questions in ENTRY_POINTS:
+                for question in questions:
+                    if _LOADERS.get(self.bot.settings) is not self:  # forgotten (re-ingest): stop
+                        return
+                    self.bot.ask(question, role="public")
+        except Exception:  # a warm-up failure must not take the server down; questions will show it
+            log.warning("préchauffage interrompu", exc_info=True)
+
+
+_LOADERS: dict[Settings, _Loader] = {}  # one per process and settings, like st.cache_resource
+_LOADERS_LOCK = threading.Lock()
+
+
+def start_loading(settings: Settings | None = None) -> _Loader:
+    """Start loading the Assistant in the background (no-op when already started); returns
+    its loader. `coopter ui` calls it before the server starts, so the first visitor waits less."""
+    settings = settings or load_settings()
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(settings)
+        if loader is None:
+            loader = _LOADERS[settings] = _Loader(settings)
+        return loader
 
 
 def assistant(settings: Settings):
-    """The Assistant shared by all sessions (one per settings), or None after showing why."""
-    try:
-        return _load_assistant(settings)
-    except CoopterError as exc:
-        st.error(f"La base documentaire n'est pas disponible : {exc}")
-        return None
+    """The Assistant shared by all sessions (one per settings), or None after showing why.
+
+    While it loads, a French progress message with the elapsed time takes its place."""
+    loader = start_loading(settings)
+    if not loader.ready.is_set():
+        note, shown = st.empty(), -1
+        while not loader.ready.wait(0.2):
+            if int(loader.elapsed()) != shown:
+                shown = int(loader.elapsed())
+                note.info(f"Chargement du modèle et de la base documentaire… {shown} s", icon="⏳")
+        note.empty()
+    if loader.error is not None:
+        forget_assistant()  # tried again on the next run (e.g. after `coopter ingest`)
+        if isinstance(loader.error, CoopterError):
+            st.error(f"La base documentaire n'est pas disponible : {loader.error}")
+            return None
+        raise loader.error
+    return loader.bot
 
 
 def forget_assistant() -> None:
-    """Drop the cached Assistant (after the store was created or rebuilt)."""
-    _load_assistant.clear()
+    """Drop the loaded Assistants (after the store was created or rebuilt)."""
+    with _LOADERS_LOCK:
+        _LOADERS.clear()
 
 
 def oidc_enabled() -> bool:
