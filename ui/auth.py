@@ -7,6 +7,9 @@
 
 Both files are re-read on every call, so removing or downgrading an account takes effect on the
 user's next question. No Streamlit import here: the CLI uses this module.
+
+- `SignInLimiter`: failed password sign-ins are limited per account name and per browser
+  session (`verify_limited`), so passwords cannot be guessed at bcrypt speed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+import time
+from collections import deque
 from functools import cache
 from pathlib import Path
 
@@ -163,3 +169,84 @@ class RoleMap:
         found += [group_roles.get(g) for g in groups or []]
         ranks = [ROLES.index(r) for r in found if r in ROLES]
         return ROLES[max(ranks)] if ranks else ANONYMOUS_ROLE
+
+
+class TooManyAttempts(CoopterError):
+    """Sign-in refused for a while after too many failures (the password is not even checked)."""
+
+    def __init__(self, wait_s: float):
+        self.wait_s = wait_s
+        super().__init__(f"trop de tentatives de connexion : réessayez dans {max(1, round(wait_s))} s")
+
+
+class SignInLimiter:
+    """Failed sign-ins counted per account name and per session over a sliding window.
+
+    Past `per_user` failures for one name (from any session), or `per_session` failures from
+    one session (whatever names it tries), further attempts are refused for a delay that doubles
+    with each new failure, up to `max_lock_s`. A success clears the name's and the session's
+    count. An unknown name is counted like a known one, so the limiter does not tell them apart.
+    The state is in memory, shared by the sessions of one app process; several replicas behind
+    a load balancer each keep their own (put a rate limit in the proxy too: docs/security.md).
+    """
+
+    def __init__(self, per_user: int = 5, per_session: int = 10, window_s: float = 900.0,
+                 base_lock_s: float = 30.0, max_lock_s: float = 900.0, clock=time.monotonic):
+        self.per_user, self.per_session = per_user, per_session
+        self.window_s, self.base_lock_s, self.max_lock_s = window_s, base_lock_s, max_lock_s
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _keys(name: str, session_id: str) -> list[tuple[str, int]]:
+        return [(f"user:{(name or '').strip().lower()}", 0), (f"session:{session_id}", 1)]
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def wait_s(self, name: str, session_id: str) -> float:
+        """Seconds before this name may be tried again from this session (0: now)."""
+        now = self.clock()
+        wait = 0.0
+        with self._lock:
+            for key, kind in self._keys(name, session_id):
+                times = self._recent(key, now)
+                limit = self.per_user if kind == 0 else self.per_session
+                if len(times) >= limit:
+                    lock = min(self.max_lock_s, self.base_lock_s * 2 ** (len(times) - limit))
+                    wait = max(wait, times[-1] + lock - now)
+        return max(0.0, wait)
+
+    def failed(self, name: str, session_id: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key, _ in self._keys(name, session_id):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, name: str, session_id: str) -> None:
+        with self._lock:
+            for key, _ in self._keys(name, session_id):
+                self._failures.pop(key, None)
+
+
+LIMITER = SignInLimiter()  # one per app process: all browser sessions share it
+
+
+def verify_limited(users_file: str | Path, name: str, password: str, session_id: str,
+                   limiter: SignInLimiter | None = None) -> str | None:
+    """`UserStore.verify` behind the sign-in limiter: the role, or None for a wrong password.
+    Raises TooManyAttempts while the name or the session is locked out."""
+    limiter = limiter or LIMITER
+    wait = limiter.wait_s(name, session_id)
+    if wait > 0:
+        raise TooManyAttempts(wait)
+    role = UserStore(users_file).verify(name, password)
+    if role is None:
+        limiter.failed(name, session_id)
+    else:
+        limiter.succeeded(name, session_id)
+    return role
