@@ -114,12 +114,19 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / max(1, len(a))
 
 
-def abstention_text(searched_types: list[str]) -> str:
+def abstention_text(
+    searched_types: list[str], documents: list[str] | None = None, questions: list[str] | None = None
+) -> str:
+    """The refusal, with what may help instead: the closest documents the asker may open and
+    questions the corpus answers."""
     kinds = ", ".join(DOC_TYPE_LABELS_FR.get(t, t) for t in searched_types) or "aucun document"
-    return (
-        f"{ABSTAIN_FR} accessible avec votre profil. "
-        f"J'ai cherché dans : {kinds}. Reformulez la question, ou consultez l'équipe du programme."
-    )
+    text = f"{ABSTAIN_FR} accessible avec votre profil. J'ai cherché dans : {kinds}."
+    if documents:
+        text += "\n\nLes documents les plus proches de votre question, à consulter :\n"
+        text += "\n".join(f"- « {t} »" for t in documents)
+    if questions:
+        text += "\n\nQuestions auxquelles je sais répondre :\n" + "\n".join(f"- {q}" for q in questions)
+    return text + "\n\nReformulez la question, ou consultez l'équipe du programme."
 
 
 def confidence(dense_max: float, coverage: float, dense_weight: float = 0.5, dense_floor: float = 0.0) -> float:

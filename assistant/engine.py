@@ -14,11 +14,13 @@ from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
 from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
 from .extractive import SentenceCache, compose
+from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .retrieval import Filters, Retriever
 from .schema import Answer, Passage
 from .settings import Settings, load_settings
 from .store import META_LAST_INGEST, check_embedder, open_store
+from .suggestions import StarterIndex, closest_documents
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class Assistant:
         self.retriever = Retriever(self.store, self.embedder, self.settings)
         self.sentences = SentenceCache(self.embedder)  # unit vectors, computed once per chunk
         self._llm: LLMBackend | None = None
+        self._starters: StarterIndex | None = None  # embedded on the first refusal
 
     # -- backends ---------------------------------------------------------------------------
     @property
@@ -89,9 +92,11 @@ class Assistant:
     def _finish(self, question, role, standalone, passages, draft: Draft, timings, conversation, started) -> Answer:
         passages = access.visible(passages + draft.extra, role)
         if draft.abstained:
-            text, citations = abstention_text(self.searched_types(role)), []
+            text, citations = self._refusal(question or standalone, passages, role), []
         else:
             text, citations = draft.text, to_citations(draft, passages)
+        if question and not is_french(question):
+            text = f"{NOT_FRENCH_NOTE}\n\n{text}"
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         answer = Answer(
             question=question,
@@ -160,6 +165,16 @@ class Assistant:
             draft = finish_llm("".join(parts), passages, score)
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         yield self._finish(question, role, standalone, passages, draft, timings, conversation, started)
+
+    def _refusal(self, question: str, passages: list[Passage], role: str) -> str:
+        """The abstention message: where it searched, the closest documents `role` may open
+        (`passages` are access-checked), and starter questions nearest to the question."""
+        if not question:
+            return abstention_text(self.searched_types(role))
+        if self._starters is None:
+            self._starters = StarterIndex(self.embedder)
+        docs = [title for _, title in closest_documents(passages, 3)]
+        return abstention_text(self.searched_types(role), docs, self._starters.closest(question, 2))
 
     def _confidence(self, question: str, passages: list[Passage], role: str) -> float:
         if not passages:

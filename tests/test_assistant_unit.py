@@ -154,3 +154,48 @@ def test_cli_ask_stdin_plain_mode_prints_plain_answers_and_an_empty_question_is_
     assert r.stdout.count("Sources :") == 2 and "\n\n" in r.stdout
     empty = CliRunner().invoke(main, ["ask", "   ", "--store", str(settings.store)])
     assert empty.exit_code == 2 and "la question est vide" in empty.output
+
+
+def test_a_refusal_offers_the_closest_documents_and_answerable_questions(settings):
+    """An abstention says what it found closest: titles the asker may open, starter questions."""
+    from assistant.engine import Assistant
+    from assistant.suggestions import STARTERS
+
+    run(settings)
+    bot = Assistant(settings.with_overrides(abstain_threshold=0.99))  # every question abstains
+
+    starters = {q for qs in STARTERS.values() for q in qs}
+    q = "Quelle est la recette de la tarte tatin au comité de pilotage ?"
+    for role, hidden in (("public", ["Note de pilotage", "Atelier financement"]), ("community", ["Note de pilotage"])):
+        answer = bot.ask(q, role=role)
+        assert answer.abstained and answer.citations == []
+        assert answer.answer.startswith("Je ne trouve pas")
+        assert "Les documents les plus proches" in answer.answer and "« Les PTCE »" in answer.answer
+        offered = [ln[2:] for ln in answer.answer.split("Questions auxquelles je sais répondre :\n")[1].splitlines()
+                   if ln.startswith("- ")]
+        assert len(offered) == 2 and set(offered) <= starters
+        for title in hidden:
+            assert title not in _dump(answer)
+    staff = bot.ask(q, role="staff")
+    assert "« Note de pilotage »" in staff.answer  # the staff may open it
+
+
+def test_a_question_in_another_language_gets_a_french_answer_saying_so(bot):
+    from assistant.language import NOT_FRENCH_NOTE, is_french
+
+    answer = bot.ask("What is a territorial economic cooperation pole (PTCE)?", role="public")
+    assert answer.answer.startswith(NOT_FRENCH_NOTE)
+    assert NOT_FRENCH_NOTE not in bot.ask("Qu'est-ce qu'un PTCE ?", role="public").answer
+    assert not is_french("¿Qué es un polo territorial de cooperación?") and is_french("Et qui le finance ?")
+
+
+def test_every_gold_and_starter_question_reads_as_french():
+    """The language check never adds its note to a French question."""
+    from assistant.language import is_french
+    from assistant.suggestions import STARTERS
+    from evals.run import DEFAULT_SET, load_gold
+
+    questions = [q for qs in STARTERS.values() for q in qs]
+    for item in load_gold(DEFAULT_SET):
+        questions += [item["question"]] + ([item["previous"]] if item.get("previous") else [])
+    assert [q for q in questions if not is_french(q)] == []
