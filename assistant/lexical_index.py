@@ -5,8 +5,8 @@ Each level's index holds only the chunks that level may see (its own and lower l
 role's query never scores a chunk above it, and its idf and length statistics are those of
 what it may see, exactly as the in-memory `lexical.LexicalIndex` computed them.
 
-Ingestion (`build`) writes a new *generation* (`bm25-<n>/<level>/`) from the analysed terms of
-the index database (`manifest.IndexDB`), then records its number; readers notice the new
+Ingestion (`build`) writes a new *generation* (`bm25-<n>/<level>/`) from the bags of term ids
+the index database keeps per chunk (`manifest.IndexDB`), then records its number; readers notice the new
 number and reopen. The previous generation is kept for readers still holding it.
 Chosen over SQLite FTS5 `bm25()` by measurement (see benchmarks/scale.py and the README): FTS5
 scores every matching row of an OR query in the query, ~45-75 ms at 10 k chunks against
@@ -51,31 +51,83 @@ def generation_dir(db: IndexDB, generation: int) -> Path:
 
 
 def build(db: IndexDB) -> int:
-    """Write a new generation of the per-level indexes from `db`'s terms; returns its number."""
+    """Write a new generation of the per-level indexes from `db`'s bags of terms; returns its
+    number.
+
+    The scores are bm25s's own (k1, b, lucene idf, float32), computed with numpy from the term
+    ids stored at ingestion: no text is re-read or re-tokenised, no Python object is made per
+    term, and one level's arrays are freed before the next (at 100 k chunks the old build from
+    token strings took minutes and most of the ingestion's peak memory).
+    """
     bm25s = _quiet_bm25s()
     started = time.perf_counter()
-    rows = list(db.level_terms())
-    tokens = [terms.split() for _, _, terms in rows]
+    try:
+        rowids, ranks, sizes, pairs = db.bow_arrays()
+    except ValueError:  # rows written before `bow` existed: filled once
+        db.fill_bow()
+        rowids, ranks, sizes, pairs = db.bow_arrays()
+    n_all = len(rowids)
+    doc = np.repeat(np.arange(n_all, dtype=np.int32), sizes)
+    term, tf = pairs[:, 0], pairs[:, 1]
+    del pairs
+    lengths = np.bincount(doc, weights=tf, minlength=n_all).astype(np.int64)  # chunk lengths in terms
+    # (term, chunk) order once: each level's subset of it is already in CSC order.
+    order = np.argsort(term, kind="stable")
+    term, doc, tf = term[order], doc[order], tf[order]
+    del order
     generation = db.generation() + 1
     final = generation_dir(db, generation)
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)  # a generation written but never recorded
     for rank, level in enumerate(ACCESS_LEVELS):
-        sel = [i for i, (_, r, _) in enumerate(rows) if r <= rank]
         out = tmp / level
         out.mkdir(parents=True)
-        np.save(out / "rowids.npy", np.array([rows[i][0] for i in sel], dtype=np.int64))
-        if sel:
-            _index_tokens(bm25s, [tokens[i] for i in sel]).save(str(out), show_progress=False)
+        visible = ranks <= rank
+        np.save(out / "rowids.npy", rowids[visible])
+        if visible.any():
+            _save_level(bm25s, db, out, visible, lengths, term, doc, tf)
     os.replace(tmp, final)
     db.set_state(S_GENERATION, str(generation))
     for old in db.dir.glob("bm25-*"):
         number = old.name[len("bm25-"):]
         if not number.isdigit() or int(number) < generation - 1:
             shutil.rmtree(old, ignore_errors=True)
-    log.info("index lexical : génération %d, %d passages, %.1f s", generation, len(rows), time.perf_counter() - started)
+    log.info("index lexical : génération %d, %d passages, %.1f s", generation, n_all, time.perf_counter() - started)
     return generation
+
+
+def _save_level(bm25s, db: IndexDB, out: Path, visible, lengths, term, doc, tf) -> None:
+    """One level's bm25s index over the `visible` chunks, saved in bm25s's format.
+
+    Same arithmetic as bm25s.BM25.index on the same token lists (checked bit for bit by
+    tests/test_lexical_build.py): idf = log(1 + (N - df + 0.5) / (df + 0.5)) in float64 stored
+    as float32; tf / (tf + k1 * (1 - b + b * len / avg_len)) in float64; their product stored as
+    float32; columns are the level's own terms, plus bm25s's empty token last.
+    """
+    keep = visible[doc]
+    t, local_doc, f = term[keep], (np.cumsum(visible) - 1)[doc[keep]].astype(np.int32), tf[keep]
+    n_docs = int(visible.sum())
+    dl = lengths[visible]
+    avg = np.array(dl).mean()
+    starts = np.flatnonzero(np.diff(t, prepend=-1)) if len(t) else np.zeros(0, dtype=np.int64)  # t is sorted
+    present, df = t[starts], np.diff(np.append(starts, len(t)))
+    column = np.repeat(np.arange(len(present)), df)
+    idf_by_df = {int(x): math.log(1 + (n_docs - int(x) + 0.5) / (int(x) + 0.5)) for x in np.unique(df)}
+    idf = np.array([idf_by_df[int(x)] for x in df], dtype=np.float32)
+    tfc = f.astype(np.float64)
+    tfc = tfc / (K1 * ((1 - B) + B * dl[local_doc] / avg) + tfc)
+    data = (idf[column].astype(np.float64) * tfc).astype(np.float32)
+    del tfc, column
+    indptr = np.zeros(len(present) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    vocab = {word: i for i, word in enumerate(db.vocab_terms(present))}
+    vocab[""] = len(vocab)  # as bm25s.index(create_empty_token=True) does
+    retriever = bm25s.BM25(k1=K1, b=B)
+    retriever.scores = {"data": data, "indices": local_doc, "indptr": indptr, "num_docs": n_docs}
+    retriever.vocab_dict = vocab
+    retriever.nonoccurrence_array = None  # lucene scoring has none; save() reads it
+    retriever.save(str(out), show_progress=False)
 
 
 class PersistentLexicalIndex:

@@ -3,11 +3,15 @@ with Chroma and that every app process reads.
 
 - `chunks`: every stored chunk with its text, metadata, access rank, filter columns (type,
   date, themes) and its French terms already analysed (`lexical.analyze`, the costly part of
-  building a lexical index, done once at ingestion). The persisted BM25 indexes are built
-  from it (`assistant.lexical_index`).
+  building a lexical index, done once at ingestion), also kept as a bag of term ids (`bow`:
+  int32 pairs id, count) so that rebuilding the BM25 indexes after a change is array work,
+  with no text re-read or re-tokenised (`assistant.lexical_index.build`).
+- `vocab`: term -> id for `bow`; ids are never reused or renumbered.
 - `documents`: the document manifest (doc id, content hash, title, type, date, access,
   chunk count per access level, last ingest), read by unchanged re-ingest, the documents page,
-  the abstention message and the status instead of scanning the chunks.
+  the abstention message and the status instead of scanning the chunks. `fingerprint`: a hash
+  of the file's bytes (and its sidecar's) when they were last loaded, so an unchanged file is
+  recognised without being parsed; cleared whenever the row is rewritten otherwise.
 - `state`: the Chroma collection it mirrors, the current lexical generation, a dirty flag set
   while an ingestion writes (a killed ingestion leaves it set; the next one reconciles).
 
@@ -20,9 +24,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
+
+import numpy as np
 
 from .errors import StoreMissingError
 from .schema import (
@@ -66,7 +73,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     position INTEGER NOT NULL DEFAULT 0,
     text TEXT NOT NULL,
     meta TEXT NOT NULL,                        -- the chunk's Chroma metadata, JSON
-    terms TEXT NOT NULL                        -- analysed French terms, space-joined
+    terms TEXT NOT NULL,                       -- analysed French terms, space-joined
+    bow BLOB                                   -- the terms as int32 pairs (vocab id, count)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS documents (
@@ -74,9 +82,11 @@ CREATE TABLE IF NOT EXISTS documents (
     hash TEXT NOT NULL,                        -- '' when its chunks disagree (forces a re-ingest)
     title TEXT, type TEXT, date TEXT, access TEXT, source TEXT, themes TEXT, path TEXT,
     {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in _COUNT_COLS)},
-    last_ingest TEXT
+    last_ingest TEXT,
+    fingerprint TEXT NOT NULL DEFAULT ''       -- the file's bytes when last loaded ('' unknown)
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS vocab (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
 """
 
 
@@ -144,10 +154,16 @@ class IndexDB:
         # sqlite3 serialises access to a connection itself.
         self.conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA busy_timeout = 30000")
+        self._vocab: dict[str, int] | None = None  # the writer's cache of the vocab table
         if create:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(chunks)")}
+            if "bow" not in columns:  # a database from before `bow`: filled by `fill_bow`
+                self.conn.execute("ALTER TABLE chunks ADD COLUMN bow BLOB")
+            if "fingerprint" not in {row[1] for row in self.conn.execute("PRAGMA table_info(documents)")}:
+                self.conn.execute("ALTER TABLE documents ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''")
             if self.get_state(S_SCHEMA) is None:
                 self.set_state(S_SCHEMA, str(INDEX_SCHEMA_VERSION))
 
@@ -173,6 +189,25 @@ class IndexDB:
         return int(self.get_state(S_GENERATION) or 0)
 
     # -- writing (ingestion) -----------------------------------------------------------------
+    def _term_ids(self, terms: Iterable[str]) -> dict[str, int]:
+        """Vocab ids of `terms`, adding the new ones. Call inside a write transaction: ids are
+        read back from the table, so a term another process added keeps its id."""
+        if self._vocab is None:
+            self._vocab = dict(self.conn.execute("SELECT term, id FROM vocab"))
+        new = sorted({t for t in terms if t not in self._vocab})
+        for start in range(0, len(new), 500):
+            part = new[start : start + 500]
+            self.conn.executemany("INSERT OR IGNORE INTO vocab(term) VALUES (?)", ((t,) for t in part))
+            self._vocab.update(self.conn.execute(f"SELECT term, id FROM vocab WHERE term IN ({', '.join('?' * len(part))})", part))
+        return self._vocab
+
+    def bow(self, terms: str) -> bytes:
+        """`terms` (space-joined) as int32 pairs (vocab id, count), ids ascending."""
+        counts = Counter(terms.split())
+        vocab = self._term_ids(counts)
+        pairs = np.array(sorted((vocab[t], n) for t, n in counts.items()), dtype="<i4").reshape(-1, 2)
+        return pairs.tobytes()
+
     def _rows(self, ids: list[str], texts: list[str], metas: list[dict], terms: list[str]) -> Iterator[tuple]:
         for cid, text, meta, t in zip(ids, texts, metas, terms):
             yield (
@@ -186,19 +221,31 @@ class IndexDB:
                 text,
                 json.dumps(meta, ensure_ascii=False, sort_keys=True),
                 t,
+                self.bow(t),
             )
 
     def _upsert_chunks(self, ids, texts, metas, terms) -> None:
         self.conn.executemany(
-            "INSERT INTO chunks(chunk_id, doc_id, access_rank, type, date_num, themes, position, text, meta, terms) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(chunk_id) DO UPDATE SET "
+            "INSERT INTO chunks(chunk_id, doc_id, access_rank, type, date_num, themes, position, text, meta, terms, bow) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(chunk_id) DO UPDATE SET "
             "doc_id = excluded.doc_id, access_rank = excluded.access_rank, type = excluded.type, "
             "date_num = excluded.date_num, themes = excluded.themes, position = excluded.position, "
-            "text = excluded.text, meta = excluded.meta, terms = excluded.terms",
-            self._rows(ids, texts, metas, terms),
+            "text = excluded.text, meta = excluded.meta, terms = excluded.terms, bow = excluded.bow",
+            list(self._rows(ids, texts, metas, terms)),  # built first: `bow` writes to vocab
         )
 
-    def _write_doc_row(self, doc_id: str, when: str) -> None:
+    def fill_bow(self, batch: int = 2000) -> int:
+        """Compute `bow` for rows written before it existed; returns how many were filled."""
+        filled = 0
+        while True:
+            with self.transaction():
+                rows = self.conn.execute("SELECT rowid, terms FROM chunks WHERE bow IS NULL LIMIT ?", (batch,)).fetchall()
+                self.conn.executemany("UPDATE chunks SET bow = ? WHERE rowid = ?", [(self.bow(t), rid) for rid, t in rows])
+            filled += len(rows)
+            if len(rows) < batch:
+                return filled
+
+    def _write_doc_row(self, doc_id: str, when: str, fingerprint: str = "") -> None:
         """Recompute one document's manifest row from its chunk rows (removed when it has none)."""
         rows = self.conn.execute(
             "SELECT access_rank, meta FROM chunks WHERE doc_id = ? ORDER BY access_rank, position", (doc_id,)
@@ -214,7 +261,7 @@ class IndexDB:
         head = json.loads(rows[0][1])  # lowest level, first position: the document's own values
         self.conn.execute(
             f"INSERT OR REPLACE INTO documents(doc_id, hash, title, type, date, access, source, themes, path, "
-            f"{', '.join(_COUNT_COLS)}, last_ingest) VALUES ({', '.join('?' * (10 + len(_COUNT_COLS)))})",
+            f"{', '.join(_COUNT_COLS)}, last_ingest, fingerprint) VALUES ({', '.join('?' * (11 + len(_COUNT_COLS)))})",
             (
                 doc_id,
                 hashes.pop() if len(hashes) == 1 else "",
@@ -227,18 +274,22 @@ class IndexDB:
                 head.get(K_PATH, ""),
                 *counts,
                 when,
+                fingerprint,
             ),
         )
 
-    def replace_document(self, doc_id: str, ids: list[str], texts: list[str], metas: list[dict], terms: list[str]) -> None:
+    def replace_document(
+        self, doc_id: str, ids: list[str], texts: list[str], metas: list[dict], terms: list[str], fingerprint: str = ""
+    ) -> None:
         """Write a document's chunks and manifest row in one transaction: its new chunks are
-        written, then those not in `ids` removed; the manifest row (hash, counts) comes last."""
+        written, then those not in `ids` removed; the manifest row (hash, counts, and the
+        `fingerprint` of the file they were loaded from, '' if none) comes last."""
         with self.transaction():
             self._upsert_chunks(ids, texts, metas, terms)
             keep = set(ids)
             stale = [cid for (cid,) in self.conn.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)) if cid not in keep]
             self.conn.executemany("DELETE FROM chunks WHERE chunk_id = ?", ((c,) for c in stale))
-            self._write_doc_row(doc_id, _now())
+            self._write_doc_row(doc_id, _now(), fingerprint)
 
     def remove_document(self, doc_id: str) -> None:
         with self.transaction():
@@ -253,6 +304,8 @@ class IndexDB:
                 db.conn.execute("BEGIN IMMEDIATE")
 
             def __exit__(self, exc_type, exc, tb):
+                if exc_type:
+                    db._vocab = None  # it may hold ids of terms the rollback removed
                 db.conn.execute("ROLLBACK" if exc_type else "COMMIT")
                 return False
 
@@ -315,6 +368,16 @@ class IndexDB:
     def doc_hashes(self) -> dict[str, str]:
         """doc_id -> content hash ('' when its chunks disagree), from the manifest."""
         return dict(self.conn.execute("SELECT doc_id, hash FROM documents"))
+
+    def fingerprints(self) -> dict[str, str]:
+        """doc_id -> fingerprint of the file its current chunks were loaded from, for the
+        documents that have one (and a content hash)."""
+        return dict(self.conn.execute("SELECT doc_id, fingerprint FROM documents WHERE fingerprint != '' AND hash != ''"))
+
+    def set_fingerprints(self, prints: dict[str, str]) -> None:
+        """Record the fingerprints of files found unchanged by a full load."""
+        with self.transaction():
+            self.conn.executemany("UPDATE documents SET fingerprint = ? WHERE doc_id = ?", ((f, d) for d, f in prints.items()))
 
     def documents(self, role: str | None = None) -> list[DocRow]:
         """Manifest rows; with `role`, only documents with at least one chunk that role may see."""
@@ -415,3 +478,27 @@ class IndexDB:
     def level_terms(self) -> Iterator[tuple[int, int, str]]:
         """(rowid, access_rank, terms) of every chunk, by rowid."""
         yield from self.conn.execute("SELECT rowid, access_rank, terms FROM chunks ORDER BY rowid")
+
+    def bow_arrays(self, batch: int = 5000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every chunk's bag of terms, by rowid, as arrays: (rowids, access ranks, pairs per
+        chunk, all pairs (n, 2) int32 [vocab id, count]). Rows without `bow` raise ValueError
+        (`fill_bow` first). Streams the table: no Python object per term."""
+        rowids, ranks, sizes, blobs = [], [], [], []
+        cur = self.conn.execute("SELECT rowid, access_rank, bow FROM chunks ORDER BY rowid")
+        while rows := cur.fetchmany(batch):
+            for rid, rank, blob in rows:
+                if blob is None:
+                    raise ValueError(f"passage {rid} sans sac de termes (IndexDB.fill_bow)")
+                rowids.append(rid)
+                ranks.append(rank)
+                sizes.append(len(blob) // 8)
+                blobs.append(blob)
+        pairs = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(-1, 2)
+        return (np.array(rowids, dtype=np.int64), np.array(ranks, dtype=np.int8),
+                np.array(sizes, dtype=np.int64), pairs)
+
+    def vocab_terms(self, ids: np.ndarray) -> list[str]:
+        """The terms of vocab `ids`, in that order."""
+        wanted = {int(i) for i in ids}
+        by_id = {i: t for i, t in self.conn.execute("SELECT id, term FROM vocab") if i in wanted}
+        return [by_id[int(i)] for i in ids]

@@ -216,3 +216,84 @@ def test_a_killed_ingest_is_repaired_by_the_next_run(settings, tiny_corpus, tmp_
     assert_agreement(settings)
     again = ingest(settings)
     assert again.chunks_written == 0 and not again.removed
+
+
+def _count_loads(monkeypatch) -> list[str]:
+    """Doc paths `ingest.run` parses (loads), in order."""
+    from ingest import pipeline
+
+    loaded: list[str] = []
+    original = pipeline.load
+
+    def spy(path, *a, **kw):
+        loaded.append(Path(path).name)
+        return original(path, *a, **kw)
+
+    monkeypatch.setattr(pipeline, "load", spy)
+    return loaded
+
+
+SIDECAR = 'title: "Page HTML"\ntype: page\ndate: "2024"\nsource: "test"\naccess: public\n'
+
+
+def test_an_unchanged_file_is_not_parsed_again(settings, tiny_corpus, monkeypatch):
+    write(tiny_corpus / "web" / "page.html", "<html><body><h2>Tiers-lieux</h2><p>Les tiers-lieux coopèrent.</p></body></html>")
+    write(tiny_corpus / "web" / "page.html.meta.yaml", SIDECAR)
+    loaded = _count_loads(monkeypatch)
+    assert len(ingest(settings).added) == 4 and len(loaded) == 4
+
+    loaded.clear()
+    again = ingest(settings)
+    assert loaded == [] and len(again.unchanged) == 4 and again.chunks_written == 0
+    assert_agreement(settings)
+
+    # a changed file, and a changed sidecar alone, are parsed and re-ingested
+    write(tiny_corpus / "public" / "ptce.md", (tiny_corpus / "public" / "ptce.md").read_text() + "\nUne phrase ajoutée.\n")
+    write(tiny_corpus / "web" / "page.html.meta.yaml", SIDECAR.replace("access: public", "access: community"))
+    loaded.clear()
+    third = ingest(settings)
+    assert sorted(loaded) == ["page.html", "ptce.md"]
+    assert sorted(third.updated) == ["public/ptce", "web/page"]
+    assert_agreement(settings)
+    from assistant.store import open_store
+
+    assert {d.doc_id: d.access for d in open_store(settings).index().documents()}["web/page"] == "community"
+
+    # `touch` with the same bytes: still not parsed
+    os.utime(tiny_corpus / "interne" / "pilotage.md")
+    loaded.clear()
+    assert len(ingest(settings).unchanged) == 4 and loaded == []
+
+
+def test_a_manifest_without_fingerprints_loads_once_then_remembers(settings, tiny_corpus, monkeypatch):
+    from assistant.store import open_store
+
+    ingest(settings)
+    db = open_store(settings).index()
+    db.conn.execute("UPDATE documents SET fingerprint = ''")  # as written before fingerprints
+    db.close()
+    loaded = _count_loads(monkeypatch)
+    report = ingest(settings)
+    assert len(loaded) == 3 and len(report.unchanged) == 3 and report.chunks_written == 0
+    loaded.clear()
+    ingest(settings)
+    assert loaded == []
+    assert_agreement(settings)
+
+
+def test_a_file_loaded_with_a_note_is_always_parsed(settings, tiny_corpus, monkeypatch):
+    text = front("Note ancienne") + "## Coopération\n\nLes élus et les coopératives travaillent ensemble à l'économie du territoire.\n"
+    write(tiny_corpus / "vieux" / "latin.md", text.encode("cp1252"))  # re-encoded, with a note
+    ingest(settings)
+    loaded = _count_loads(monkeypatch)
+    report = ingest(settings)
+    assert loaded == ["latin.md"] and "vieux/latin" in report.unchanged
+    assert any("latin.md" in n for n in report.notes)
+
+
+def test_forced_documents_are_re_embedded_even_when_their_file_is_unchanged(settings, monkeypatch):
+    ingest(settings)
+    loaded = _count_loads(monkeypatch)
+    report = ingest(settings, force={"interne/pilotage"})
+    assert loaded == ["pilotage.md"] and report.updated == ["interne/pilotage"]
+    assert_agreement(settings)
