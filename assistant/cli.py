@@ -332,6 +332,43 @@ def ui(ctx, store, streamlit_args):
     os.execve(sys.executable, cmd, env)
 
 
+@main.command(name="export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base.")
+@click.pass_context
+def export_cmd(ctx, folder, store):
+    """Sauvegarde dans FOLDER (neuf ou vide) la base (vecteurs, index lexical, inventaire),
+    le fichier des comptes et les avis des utilisateurs."""
+    settings = _settings(ctx, store=store)
+    _quiet_libraries()
+    from .backup import export_state
+
+    try:
+        report = export_state(settings, folder)
+    except CoopterError as exc:
+        _fail(exc)
+    click.echo(report.summary_fr("Exporté vers"))
+
+
+@main.command(name="import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base.")
+@click.option("--replace", is_flag=True, help="Écraser la base, les comptes et les avis déjà présents.")
+@click.pass_context
+def import_cmd(ctx, folder, store, replace):
+    """Restaure un export de `coopter export` (vérifié : fichiers complets et intacts, même
+    modèle d'embedding que la configuration). Rien n'est revectorisé."""
+    settings = _settings(ctx, store=store)
+    _quiet_libraries()
+    from .backup import import_state
+
+    try:
+        report = import_state(settings, folder, replace=replace)
+    except CoopterError as exc:
+        _fail(exc)
+    click.echo(report.summary_fr("Importé depuis"))
+
+
 @main.group()
 def users():
     """Comptes de l'application web (mots de passe hachés avec bcrypt)."""
