@@ -46,7 +46,7 @@ def discover(corpus_dir: Path) -> list[Path]:
         rel = p.relative_to(corpus_dir)
         if not p.is_file() or any(part.startswith((".", "_")) for part in rel.parts):
             continue
-        if p.name.endswith(SIDECAR_SUFFIX):
+        if p.name.endswith(SIDECAR_SUFFIX) or rel.as_posix() == "sources.yaml":  # web pages list: ingest/websync.py
             continue
         files.append(p)
     return files

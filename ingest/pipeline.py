@@ -213,6 +213,11 @@ def run(
             report.added.append(doc_id)
         report.chunks_written += len(chunks)
 
+    if paths is None:  # the web pages of <corpus>/sources.yaml, treated like files (ingest/websync.py)
+        from .websync import sync as sync_web
+
+        sync_web(corpus_dir, store, db, chunker, embedder, known, seen, report)
+
     if prune:
         for doc_id in sorted(set(known) - seen):
             store.delete_doc(doc_id)
