@@ -13,7 +13,10 @@ from pathlib import Path
 
 import click
 
+from . import cli_fr
 from .errors import CoopterError
+
+cli_fr.install()  # click's usage errors and help headings in French
 
 EXIT_SKIPPED = 3  # ingestion finished but some files were skipped
 ROLE_CHOICE = click.Choice(["public", "community", "staff"])
@@ -68,6 +71,13 @@ def main(ctx, config, verbose):
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Every message once, in French: the command prints what the report holds (a skipped
+        # file), and libraries' own warnings (pypdf's « EOF marker not found ») are for --verbose.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: not getattr(record, "in_report", False))
+        for name in ("pypdf", "fpdf", "PIL"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @main.command()

@@ -198,7 +198,7 @@ def run(
             vectors = embedder.embed_passages([c.embedding_text() for c in chunks])
         except CorpusError as exc:
             report.skipped.append(Skipped(exc.path, exc.reason))
-            log.warning("ignoré : %s", exc)
+            log.warning("ignoré : %s", exc, extra={"in_report": True})  # the CLI prints the report itself
             continue
         new_ids = [c.id for c in chunks]
         texts, metas = [c.text for c in chunks], [c.metadata() for c in chunks]
