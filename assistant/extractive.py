@@ -284,6 +284,7 @@ def _clean_end(text: str, before_list: bool = False) -> str:
     text = text.rstrip()
     if before_list:
         return text.rstrip(" :.") + " :"
+    text = text.rstrip(" ;,")  # « … nouvelle ; » ends a list item, not a sentence
     if text.endswith(":"):
         return text[:-1].rstrip() + "."
     return text if text[-1:] in ".!?…»)" else text + "."

@@ -16,7 +16,8 @@ KIND_REFERENCES = "references"
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s+")
 REFERENCE_SECTION_RE = re.compile(r"pour aller plus loin|r[ée]f[ée]rences|bibliographie|\bsources?\b|liens?\b", re.I)
 REFERENCE_LINE_RE = re.compile(
-    r"(^(fiche|page|note|document|guide|aide-mémoire)( de travail)? (rédigée?|créée?|synthétique)\b)|www\.|https?://",
+    r"(^(fiche|page|note|document|guide|aide-mémoire)( de travail)? (rédigée?|créée?|synthétique)\b)|www\.|https?://"
+    r"|^pour (en savoir plus|aller plus loin)\b",
     re.I,
 )
 # « Titre, Éditeur, 2022. », « Carnet des projets – ADEME. 2024 »: a short line ending in a date.

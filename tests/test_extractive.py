@@ -213,3 +213,15 @@ def test_a_chunk_marked_references_at_ingestion_is_never_answer_material(cache):
     content = P("c", body, section="Présentation")
     got = compose("Qu'est-ce que le Labo de l'ESS ?", [ref, content], cache, idf)
     assert got is not None and got.cited == [2]
+
+
+def test_reading_pointers_are_references_and_items_end_cleanly(cache):
+    assert is_reference("Pour en savoir plus, lire la note « Le concept opérationnel d'écosystème coopératif »")
+    text = ("Les fonctions clés d'une coopération :\n- un acteur intégrateur tient la cohérence et le pilotage ;\n"
+            "- un acteur garant de la coopération veille à la confiance entre membres ;\n")
+    got = compose("Quelles fonctions clés dans une coopération ?", [P("a", text)], cache, idf)
+    assert got is not None and ";." not in got.text and " ;" not in got.text, got.text
+    from assistant.extractive import _clean_end
+
+    assert _clean_end("Un ECT ne prend pas forcément la forme d'une entité juridique nouvelle ;") == (
+        "Un ECT ne prend pas forcément la forme d'une entité juridique nouvelle.")
