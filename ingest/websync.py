@@ -309,7 +309,6 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
             if src.doc_id in known:
                 store.delete_doc(src.doc_id)
                 db.remove_document(src.doc_id)
-                seen.discard(src.doc_id)
                 report.removed.append(src.doc_id)
                 new_state.pop(src.url, None)
                 msg = f"{label} : page disparue (HTTP {resp.status}), retirée de la base ; retirez-la de {SOURCES_FILE}"
