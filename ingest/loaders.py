@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-OFFICE_SUFFIXES = {".docx", ".odt"}  # read by ingest/office.py
+OFFICE_SUFFIXES = {".docx", ".odt", ".pptx"}  # read by ingest/office.py
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | OFFICE_SUFFIXES
 WESTERN_ENCODINGS = ["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]
 
@@ -233,7 +233,7 @@ def load(path: Path, corpus_dir: Path, max_file_mb: float = 50.0) -> LoadedDoc:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise CorpusError(
-            str(path), f"format non pris en charge « {suffix or 'sans extension'} » (PDF, Markdown, texte, HTML, Word .docx, OpenDocument .odt)"
+            str(path), f"format non pris en charge « {suffix or 'sans extension'} » (PDF, Markdown, texte, HTML, Word .docx, OpenDocument .odt, PowerPoint .pptx)"
         )
     size = path.stat().st_size
     if size == 0:
@@ -260,7 +260,7 @@ def load(path: Path, corpus_dir: Path, max_file_mb: float = 50.0) -> LoadedDoc:
         office = read_office(path)
         meta = read_sidecar(path, defaults=office.properties)
         side = sidecar_path(path).read_bytes()
-        return LoadedDoc(doc_id, path, meta, _hash(raw, side), text=office.text)
+        return LoadedDoc(doc_id, path, meta, _hash(raw, side), text=office.text, pages=office.pages)
 
     text, encoding = decode_text(raw, path)
     if encoding:

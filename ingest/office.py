@@ -1,4 +1,4 @@
-"""Word (.docx) and OpenDocument text (.odt) files → Markdown-like text for the chunker.
+"""Word (.docx), OpenDocument text (.odt) and PowerPoint (.pptx) files → text for the chunker.
 
 Headings become `#` lines (so they give the section path and `section_access` works as for
 Markdown), list items `- ` lines, table rows `| a | b |` lines; the document's own title and
@@ -8,7 +8,8 @@ Libraries, chosen for the structure they expose: python-docx (MIT) gives each pa
 outline level and numbering and each table in document order; odfdo (Apache-2.0, maintained,
 unlike odfpy) exports ODT to Markdown with heading levels, nested lists and tables. Both need
 only lxml. Neither format stores page numbers (the layout is computed by the word processor), so
-chunks from these files carry a section, not a page.
+chunks from these files carry a section, not a page. A .pptx (python-pptx, MIT) has slides: each
+becomes a page, so its chunks carry the slide number; the slide title opens the slide's text.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .xls, and password-prot
 class OfficeText:
     text: str  # Markdown-like: "#" headings, "- " items, "| a | b |" rows
     properties: dict[str, str] = field(default_factory=dict)  # title/date found in the file
+    pages: list[str] = field(default_factory=list)  # one per slide, for .pptx
 
 
 def read_office(path: Path) -> OfficeText:
@@ -39,7 +41,7 @@ def read_office(path: Path) -> OfficeText:
         )
     if not zipfile.is_zipfile(path):
         raise CorpusError(str(path), "document Office illisible ou corrompu (ce n'est pas une archive valide)")
-    reader = _read_docx if path.suffix.lower() == ".docx" else _read_odt
+    reader = {".docx": _read_docx, ".pptx": _read_pptx}.get(path.suffix.lower(), _read_odt)
     try:
         result = reader(path)
     except CorpusError:
@@ -47,7 +49,8 @@ def read_office(path: Path) -> OfficeText:
     except Exception as exc:  # both libraries raise many internal types on damaged files
         raise CorpusError(str(path), f"document Office illisible ou corrompu ({type(exc).__name__})") from None
     result.text = _tidy(result.text)
-    if not result.text.strip():
+    result.pages = [_tidy(p) for p in result.pages]
+    if not result.text.strip() and not any(p.strip() for p in result.pages):
         raise CorpusError(str(path), "aucun texte dans le document")
     return result
 
@@ -69,7 +72,8 @@ def _props(title, created) -> dict[str, str]:
 
 def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text + "\n" if text else ""
 
 
 def _row(cells: list[str]) -> str:
@@ -181,3 +185,53 @@ def _read_odt(path: Path) -> OfficeText:
     text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~<])", _unescape, text)
     meta = document.meta
     return OfficeText(text, _props(meta.get_title(), meta.get_creation_date() or meta.get_modification_date()))
+
+
+# --- PPTX ---------------------------------------------------------------------------------
+
+
+def _shape_lines(shape) -> list[str]:
+    """Text of one shape: paragraphs (bulleted by their level), table rows, grouped shapes."""
+    from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
+
+    if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+        return [line for sub in _reading_order(shape.shapes) for line in _shape_lines(sub)]
+    if getattr(shape, "has_table", False) and shape.has_table:
+        return [_row([cell.text for cell in row.cells]) for row in shape.table.rows]
+    if not getattr(shape, "has_text_frame", False) or not shape.has_text_frame:
+        return []
+    lines = []
+    for para in shape.text_frame.paragraphs:
+        text = "".join(run.text for run in para.runs).strip() or para.text.strip()
+        if text:
+            # Body placeholders are bulleted lists in practice; a text box's paragraphs are not.
+            bulleted = shape.is_placeholder and shape.placeholder_format.type in (PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT)
+            lines.append(("  " * para.level + "- " + text) if bulleted else text)
+    return lines
+
+
+def _reading_order(shapes):
+    return sorted(shapes, key=lambda s: ((s.top or 0), (s.left or 0)))
+
+
+def _read_pptx(path: Path) -> OfficeText:
+    from pptx import Presentation
+
+    deck = Presentation(str(path))
+    pages = []
+    for slide in deck.slides:
+        title_shape = slide.shapes.title
+        lines = []
+        if title_shape is not None and title_shape.has_text_frame and title_shape.text_frame.text.strip():
+            lines.append(re.sub(r"\s+", " ", title_shape.text_frame.text).strip())
+        for shape in _reading_order(slide.shapes):
+            if shape is not None and title_shape is not None and shape.shape_id == title_shape.shape_id:
+                continue
+            lines += _shape_lines(shape)
+        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+            notes = slide.notes_slide.notes_text_frame.text.strip()
+            if notes:
+                lines.append("Notes : " + re.sub(r"\s+", " ", notes))
+        pages.append("\n".join(lines))
+    cp = deck.core_properties
+    return OfficeText("", _props(cp.title, cp.created or cp.modified), pages=pages)

@@ -136,6 +136,8 @@ def _broken(root: Path) -> dict[str, str]:
     good = make_docx(root / "tronque.docx")
     good.write_bytes(good.read_bytes()[:300])
     write(root / "entete.docx", b"PK\x03\x04")
+    deck = make_pptx(root / "tronque.pptx")
+    deck.write_bytes(deck.read_bytes()[:500])
     write(root / "chiffre.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
     write(root / "texte.odt", "ceci n'est pas une archive")
     make_docx(root / "vide.docx")
@@ -152,6 +154,7 @@ def _broken(root: Path) -> dict[str, str]:
     write(root / "tableur.odt.meta.yaml", SIDECAR)
     return {
         "tronque.docx": "corrompu",
+        "tronque.pptx": "corrompu",
         "entete.docx": "corrompu",
         "chiffre.docx": "chiffré par mot de passe ou au format ancien",
         "texte.odt": "corrompu",
@@ -218,3 +221,43 @@ def test_shipped_office_files_read_back_as_their_markdown_source(name):
     assert norm(doc.text) == norm(body)
     assert doc.meta.title.startswith("Fiche projet")  # from the document's properties
     assert doc.meta.section_access == {"Retours d'expérience": "community"}
+
+
+def make_pptx(path: Path, sidecar: str | None = SIDECAR) -> Path:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+    first.shapes.title.text = "Projet Gamma"
+    body = first.placeholders[1].text_frame
+    body.text = "Une coopérative « œuvre » à Lons-le-Saunier."
+    sub = body.add_paragraph()
+    sub.text = "Trois communes associées."
+    sub.level = 1
+    first.notes_slide.notes_text_frame.text = "Chiffres à vérifier avant diffusion."
+    second = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    second.shapes.title.text = "Budget"
+    table = second.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(6), Inches(1)).table
+    for (i, j), value in {(0, 0): "Poste", (0, 1): "Montant", (1, 0): "Animation", (1, 1): "42 000 €"}.items():
+        table.cell(i, j).text = value
+    deck.core_properties.title = "Présentation Gamma"
+    deck.core_properties.created = dt.datetime(2022, 11, 15)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deck.save(str(path))
+    if sidecar is not None:
+        write(path.with_name(path.name + ".meta.yaml"), sidecar)
+    return path
+
+
+def test_pptx_slides_become_pages_with_titles_bullets_tables_and_notes(tmp_path):
+    doc = load(make_pptx(tmp_path / "c" / "deck.pptx"), tmp_path / "c")
+    assert len(doc.pages) == 2 and not doc.text
+    assert doc.pages[0].startswith("Projet Gamma\n")
+    assert "- Une coopérative « œuvre » à Lons-le-Saunier." in doc.pages[0]
+    assert "  - Trois communes associées." in doc.pages[0]
+    assert "Notes : Chiffres à vérifier avant diffusion." in doc.pages[0]
+    assert doc.pages[1].startswith("Budget") and "| Animation | 42 000 € |" in doc.pages[1]
+    assert (doc.meta.title, doc.meta.date) == ("Présentation Gamma", "2022-11-15")
+    chunks = Chunker(HashingEmbedder()).chunk(doc)
+    assert sorted({c.page for c in chunks}) == [1, 2]  # slide numbers kept
