@@ -1,4 +1,5 @@
-"""Web pages kept in sync: the URLs of `corpus/sources.yaml`, fetched at each `coopter ingest`.
+"""Web pages kept in sync: the URLs (or sitemaps) of `corpus/sources.yaml`, fetched at each
+`coopter ingest`.
 
 Each page is treated like a corpus file, with its own doc id:
 - unchanged (304 to a conditional request, or the same extracted text) → nothing embedded;
@@ -39,7 +40,10 @@ log = logging.getLogger(__name__)
 SOURCES_FILE = "sources.yaml"  # at the corpus root; loaders.discover() leaves it out
 STATE_FILE = "websync.json"
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
-DEFAULT_OPTIONS = {"timeout_s": 10.0, "max_page_mb": 5.0, "user_agent": "coopter-assistant/0.1", "max_redirects": 5}
+DEFAULT_OPTIONS = {
+    "timeout_s": 10.0, "max_page_mb": 5.0, "user_agent": "coopter-assistant/0.1", "max_redirects": 5,
+    "max_sitemap_pages": 200,
+}
 REFUSED = "refusée par robots.txt"
 META_KEYS = {"title", "type", "access", "date", "source", "authors", "publisher", "themes", "language", "section_access"}
 
@@ -49,6 +53,8 @@ class Source:
     url: str
     doc_id: str
     meta: dict[str, Any] = field(default_factory=dict)
+    sitemap: str = ""  # an entry may list a sitemap instead: its pages, under `include`, are synced
+    include: str = ""  # path prefix kept from the sitemap ("" = all)
 
 
 @dataclass
@@ -101,18 +107,21 @@ def read_sources(corpus_dir: Path) -> Sources | None:
     for i, raw in enumerate(data.get("sources") or [], start=1):
         if isinstance(raw, str):
             raw = {"url": raw}
-        if not isinstance(raw, dict) or not str(raw.get("url") or "").strip():
-            raise CorpusError(str(path), f"entrée n°{i} sans « url »")
+        if not isinstance(raw, dict) or not str(raw.get("url") or raw.get("sitemap") or "").strip():
+            raise CorpusError(str(path), f"entrée n°{i} sans « url » ni « sitemap »")
         if raw.get("enabled", True) is False:
             continue
-        url = str(raw["url"]).strip()
+        url = str(raw.get("url") or raw.get("sitemap")).strip()
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
             raise CorpusError(str(path), f"entrée n°{i} : « {url} » n'est pas une URL http(s)")
+        meta = {k: v for k, v in {**defaults, **raw}.items() if k in META_KEYS}
+        if not raw.get("url"):
+            entries.append(Source("", "", meta, sitemap=url, include=str(raw.get("include") or "")))
+            continue
         doc_id = str(raw.get("id") or doc_id_for_url(url)).strip("/")
         if doc_id in ids:
             raise CorpusError(str(path), f"identifiant « {doc_id} » en double (clé id)")
         ids.add(doc_id)
-        meta = {k: v for k, v in {**defaults, **raw}.items() if k in META_KEYS}
         entries.append(Source(url, doc_id, meta))
     return Sources(entries, options)
 
@@ -196,6 +205,24 @@ def fetch(url: str, state: dict, options: dict, robots: Robots) -> Response:
     raise Unreachable(f"trop de redirections (> {options['max_redirects']})")
 
 
+def read_sitemap(url: str, options: dict, robots: Robots, depth: int = 0) -> list[str]:
+    """Page URLs of a sitemap (or of the sitemaps a sitemap index lists, one level down).
+    Raises Unreachable / PermissionError as `fetch` does."""
+    import gzip
+    import html
+
+    resp = fetch(url, {}, options, robots)
+    if resp.status != 200:
+        raise Unreachable(f"introuvable (HTTP {resp.status})")
+    body = gzip.decompress(resp.body) if resp.body[:2] == b"\x1f\x8b" else resp.body
+    text = body.decode("utf-8", "replace")
+    # <loc> is all a sitemap needs: a regex avoids handing untrusted XML to a parser.
+    locs = [html.unescape(m).strip() for m in re.findall(r"<(?:\w+:)?loc>\s*(.*?)\s*</(?:\w+:)?loc>", text, re.S)]
+    if re.search(r"<(?:\w+:)?sitemapindex", text) and depth == 0:
+        return [u for loc in locs for u in read_sitemap(loc, options, robots, depth + 1)]
+    return locs[: int(options["max_sitemap_pages"])]
+
+
 # --- extraction ----------------------------------------------------------------------------
 
 
@@ -273,6 +300,7 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
     except CorpusError as exc:
         # A broken sources file must not purge the pages it listed last time.
         seen.update(s["doc_id"] for s in state.values() if "doc_id" in s)
+        seen.update(d for s in state.values() for d in s.get("doc_ids", []))
         report.skipped.append(Skipped(exc.path, exc.reason))
         return None
     if sources is None:
@@ -283,10 +311,34 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
     sources_file = str(Path(corpus_dir) / SOURCES_FILE)
     new_state: dict[str, dict] = {}
 
+    entries: list[Source] = []
     for src in sources.entries:
+        if not src.sitemap:
+            entries.append(src)
+            continue
+        key = "sitemap " + src.sitemap
+        try:
+            urls = read_sitemap(src.sitemap, sources.options, robots)
+        except (Unreachable, PermissionError) as exc:
+            # Pages found through it last time are kept, with their validators.
+            listed = set(state.get(key, {}).get("doc_ids", []))
+            seen.update(listed)
+            new_state[key] = state.get(key, {"doc_ids": []})
+            new_state.update({u: s for u, s in state.items() if s.get("doc_id") in listed})
+            kept = " ; pages déjà indexées conservées" if listed else ""
+            report.skipped.append(Skipped(src.sitemap, f"sitemap : {exc}{kept}"))
+            continue
+        pages = [
+            Source(u, doc_id_for_url(u), dict(src.meta)) for u in dict.fromkeys(urls)
+            if urllib.parse.urlsplit(u).path.startswith(src.include or "")
+        ]
+        new_state[key] = {"doc_ids": [p.doc_id for p in pages]}
+        entries.extend(pages)
+
+    for src in entries:
         label = src.url
         if src.doc_id in seen:
-            report.skipped.append(Skipped(label, f"identifiant « {src.doc_id} » déjà pris par un fichier du corpus (clé id)"))
+            report.skipped.append(Skipped(label, f"identifiant « {src.doc_id} » déjà pris (fichier du corpus ou autre entrée de {SOURCES_FILE})"))
             continue
         seen.add(src.doc_id)
         previous = state.get(src.url, {}) if src.doc_id in known else {}  # no validators for a page not in the store
@@ -358,9 +410,9 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps(new_state, ensure_ascii=False, indent=1), encoding="utf-8")
     stats.seconds = time.perf_counter() - started
-    if sources.entries:
+    if entries:
         report.notes.append(
-            f"pages web : {len(sources.entries)} suivie(s), {stats.fetched} téléchargée(s), "
+            f"pages web : {len(entries)} suivie(s), {stats.fetched} téléchargée(s), "
             f"{stats.not_modified} inchangée(s) selon le serveur (304), {stats.seconds:.1f} s"
         )
     return stats

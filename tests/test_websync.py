@@ -123,7 +123,7 @@ def sources(corpus: Path, site: Site, entries: list[dict], **options) -> None:
     data = {
         "options": {"timeout_s": 3, **options},
         "defaults": {"type": "page", "access": "public", "themes": ["coopération"]},
-        "sources": [{**e, "url": site.url(e["url"])} if e["url"].startswith("/") else e for e in entries],
+        "sources": [{**e, "url": site.url(e["url"])} if e.get("url", "").startswith("/") else e for e in entries],
     }
     write(corpus / "sources.yaml", yaml.safe_dump(data, allow_unicode=True))
 
@@ -257,3 +257,21 @@ def test_sync_figures_on_the_local_server(settings, tiny_corpus, site):
     print(f"\nsync web : {n} pages, 1er passage {t1 - t0:.2f} s ({n / (t1 - t0):.1f} pages/s, embedder factice), "
           f"2e passage {t2 - t1:.2f} s, requêtes conditionnelles {hits}/{n} ; {note}")
     assert hits == n and f"{n} inchangée(s) selon le serveur (304)" in note
+
+
+def test_sitemap_lists_the_pages_and_an_unreachable_sitemap_purges_nothing(settings, tiny_corpus, site):
+    locs = "".join(f"<url><loc>{site.url(p)}</loc></url>" for p in ("/programme.html", "/ressources", "/prive/note.html", "/autre/page"))
+    site.pages["/sitemap.xml"] = {"body": f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>', "type": "application/xml"}
+    site.pages["/index.xml"] = {"body": f"<sitemapindex><sitemap><loc>{site.url('/sitemap.xml')}</loc></sitemap></sitemapindex>", "type": "application/xml"}
+    sources(tiny_corpus, site, [{"sitemap": site.url("/index.xml"), "include": "/", "access": "community"}])
+    # include "/" keeps every path; robots.txt still keeps /prive/ out; /autre/page answers 404.
+    first = run(settings)
+    ids = {doc_id_for_url(site.url("/programme.html")), doc_id_for_url(site.url("/ressources"))}
+    assert ids <= set(first.added)
+    assert {s.path.rsplit("/", 1)[-1]: s.reason for s in first.skipped} == {
+        "note.html": "refusée par robots.txt", "page": "page introuvable (HTTP 404)"}
+    assert all(m["access"] == "community" for d in ids for m in _texts(settings, d)[1])
+    del site.pages["/index.xml"]
+    second = run(settings)
+    assert second.removed == [] and any(s.path.endswith("/index.xml") and "pages déjà indexées conservées" in s.reason for s in second.skipped)
+    assert all(_texts(settings, d)[0] for d in ids)
