@@ -208,6 +208,11 @@ def _check_corpus(report, settings, corpus_dir: Path, manifest: dict, chroma: di
                     "passages", doc_id,
                     f"{len(expected - got)} passage(s) attendu(s) absent(s), {len(got - expected)} en trop par rapport au fichier",
                 )
+    from assistant.manifest import index_dir
+
+    from .websync import tracked_doc_ids
+
+    seen |= tracked_doc_ids(index_dir(settings))  # web pages of sources.yaml have no file
     for doc_id in sorted(manifest.keys() - seen):
         report.add("orphelin", doc_id, "document retiré du corpus mais toujours dans la base")
 

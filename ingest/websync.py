@@ -75,6 +75,16 @@ class Response:
     body: bytes = b""
 
 
+def tracked_doc_ids(index_dir: Path) -> set[str]:
+    """Doc ids of the web pages the last sync kept, from the state beside the index database
+    (`coopter check` must not take them for orphans: they have no file in the corpus)."""
+    try:
+        state = json.loads((Path(index_dir) / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {s["doc_id"] for s in state.values() if "doc_id" in s} | {d for s in state.values() for d in s.get("doc_ids", [])}
+
+
 def doc_id_for_url(url: str) -> str:
     """web/<host>/<path>, readable and stable: https://www.avise.org/a/b.html -> web/avise.org/a/b"""
     parts = urllib.parse.urlsplit(url)

@@ -275,3 +275,12 @@ def test_sitemap_lists_the_pages_and_an_unreachable_sitemap_purges_nothing(setti
     second = run(settings)
     assert second.removed == [] and any(s.path.endswith("/index.xml") and "pages déjà indexées conservées" in s.reason for s in second.skipped)
     assert all(_texts(settings, d)[0] for d in ids)
+
+
+def test_coopter_check_does_not_take_synced_pages_for_orphans(settings, tiny_corpus, site):
+    from ingest.check import check
+
+    sources(tiny_corpus, site, [{"url": "/programme.html", "id": "web/programme"}])
+    run(settings)
+    report = check(settings)
+    assert not [i for i in report.issues if i.doc_id == "web/programme"], report.issues
