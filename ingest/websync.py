@@ -398,10 +398,11 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
             if not text.strip():
                 raise CorpusError(label, f"aucun texte principal extrait de la page{kept}")
             data = {"type": "page", "source": src.url, **found, **{k: v for k, v in src.meta.items() if v not in (None, "")}}
+            # Hashed before the fallback date: a page without a date must not look changed every day.
+            blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
             if "date" not in data:
                 data["date"] = _http_date(resp.headers.get("last-modified", "")) or dt.date.today().isoformat()
             meta = parse_meta(data, f"{sources_file} ({src.url})")
-            blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
             doc = LoadedDoc(src.doc_id, src.url, meta, _hash(text.encode(), blob), text=text)
             if known.get(src.doc_id) == doc.content_hash:
                 report.unchanged.append(src.doc_id)
