@@ -212,6 +212,10 @@ def clean_pdf_text(text: str) -> str:
     """Undo the usual extraction damage: hyphenated line breaks, hard-wrapped lines."""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
     lines = [ln.rstrip() for ln in text.splitlines()]
+    # A line much shorter than the page's usual line ends its paragraph (or is a title, an
+    # author, a date line): joining it to the next one glued mastheads to the first sentence.
+    lengths = sorted(len(ln.strip()) for ln in lines if ln.strip())
+    usual = lengths[len(lengths) // 2] if len(lengths) >= 5 else 0
     paragraphs, current = [], []
     for ln in lines:
         if not ln.strip():
@@ -223,6 +227,9 @@ def clean_pdf_text(text: str) -> str:
             paragraphs.append(" ".join(current))
             current = []
         current.append(ln.strip())
+        if usual and len(ln.strip()) < 0.6 * usual and not ln.rstrip().endswith((",", "-")):
+            paragraphs.append(" ".join(current))
+            current = []
     if current:
         paragraphs.append(" ".join(current))
     return "\n\n".join(paragraphs)

@@ -188,3 +188,22 @@ def test_reference_chunks_stay_searchable_but_never_answer(settings, tiny_corpus
     assert any(p.meta.get("kind") == "references" for p in hits)
     answer = bot.ask("Quelles ressources sur les PTCE et la collectivité, RTES ?", role="public")
     assert "RTES, 2022" not in answer.answer and "Carnet des projets" not in answer.answer
+
+
+def test_pdf_mastheads_are_not_glued_to_the_first_sentence():
+    from ingest.loaders import clean_pdf_text
+
+    page = ("Les pôles territoriaux de coopération\néconomique : une perspective ambitieuse\n"
+            "Danièle Demoustier\nFévrier 2013\n"
+            "Après 30 ans d'innovation sociale pour construire de nouveaux services plus\n"
+            "adaptés aux besoins sociaux, l'économie sociale et solidaire (ESS) se préoccupe\n"
+            "maintenant des modes de structuration de ces innova-\ntions collectives et territoriales.\n"
+            "L'émiettement, lié à l'émergence, est en effet devenu un frein à la consolidation\n"
+            "des structures et un vecteur de concurrence qui les affaiblit collectivement.\n")
+    paragraphs = clean_pdf_text(page).split("\n\n")
+    assert paragraphs[:4] == ["Les pôles territoriaux de coopération", "économique : une perspective ambitieuse",
+                              "Danièle Demoustier", "Février 2013"]
+    assert paragraphs[4].startswith("Après 30 ans") and "innovations collectives et territoriales." in paragraphs[4]
+    assert paragraphs[4].endswith("territoriales. L'émiettement, lié à l'émergence, est en effet devenu un frein "
+                                  "à la consolidation des structures et un vecteur de concurrence qui les affaiblit "
+                                  "collectivement.") or paragraphs[5].startswith("L'émiettement")
