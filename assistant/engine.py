@@ -16,6 +16,7 @@ from .conversation import Conversation, Turn, condense_heuristic, looks_like_fol
 from .extractive import SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
+from .named_docs import named_documents, unseen_named_document
 from .retrieval import Filters, Retriever
 from .schema import Answer, Passage
 from .settings import Settings, load_settings
@@ -152,7 +153,7 @@ class Assistant:
             on_retrieved(access.visible(passages, role), dict(timings))
         t0 = time.perf_counter()
         score = self._confidence(standalone, passages, role)
-        if self.llm is None or score < self.settings.abstain_threshold:
+        if self.llm is None or score < self.settings.abstain_threshold or self._unseen_document(question, passages, role):
             draft = self._draft(question, standalone, passages, score, role, conversation)
             if not draft.abstained:
                 for piece in draft.text.split(" "):
@@ -174,7 +175,8 @@ class Assistant:
         if self._starters is None:
             self._starters = StarterIndex(self.embedder)
         docs = [title for _, title in closest_documents(passages, 3)]
-        return abstention_text(self.searched_types(role), docs, self._starters.closest(question, 2))
+        unseen = self._unseen_document(question, passages, role)
+        return abstention_text(self.searched_types(role), docs, self._starters.closest(question, 2), unseen)
 
     def _confidence(self, question: str, passages: list[Passage], role: str) -> float:
         if not passages:
@@ -185,10 +187,17 @@ class Assistant:
         coverage = self.retriever.lexical(role).coverage(content_words(question), passages[:3])
         return confidence(dense, coverage, self.settings.abstain_dense_weight, self.settings.abstain_dense_floor)
 
+    def _unseen_document(self, question: str, passages: list[Passage], role: str) -> str:
+        """A document the question names that `role` cannot see (or ''): see named_docs."""
+        if not named_documents(question):
+            return ""
+        return unseen_named_document(question, self.store.index().documents(role), access.visible(passages, role))
+
     def _draft(self, question, standalone, passages, score, role, conversation=None) -> Draft:
-        """Abstain below the threshold; else compose (extractive) or generate (LLM) the answer."""
+        """Abstain below the threshold or when the question names a document the asker cannot
+        see; else compose (extractive) or generate (LLM) the answer."""
         s = self.settings
-        if not passages or score < s.abstain_threshold:
+        if not passages or score < s.abstain_threshold or self._unseen_document(question, passages, role):
             return Draft("", [], True, score, {})
         if self.llm is not None:
             return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)

@@ -199,3 +199,23 @@ def test_every_gold_and_starter_question_reads_as_french():
     for item in load_gold(DEFAULT_SET):
         questions += [item["question"]] + ([item["previous"]] if item.get("previous") else [])
     assert [q for q in questions if not is_french(q)] == []
+
+
+def test_a_question_naming_a_document_the_role_cannot_see_is_refused_alike(bot):
+    """« D'après la note de pilotage… » from the public: refused, with the same words as for a
+    document that does not exist (nothing tells the public that the staff note exists)."""
+    from assistant.named_docs import named_documents
+
+    assert named_documents("Que disent le guide du contributeur et le Points de RepèrESS n°13 sur X ?") == [
+        "guide du contributeur", "Points de RepèrESS n°13"]
+    hidden = bot.ask("D'après la note de pilotage, quand le comité des PTCE se réunit-il ?", role="public")
+    missing = bot.ask("D'après la note de stratégie, quand le comité des PTCE se réunit-il ?", role="public")
+    assert hidden.abstained and missing.abstained
+    assert "Aucun document « note de pilotage » n'y figure." in hidden.answer
+    assert hidden.answer.replace("pilotage", "X") == missing.answer.replace("stratégie", "X")
+    q = "D'après la note de pilotage, quand le comité des PTCE se réunit-il ?"
+    assert bot._unseen_document(q, bot.retriever.retrieve(q, "staff"), "staff") == ""  # the staff sees it
+    assert "Aucun document" not in bot.ask(q, role="staff").answer
+    # A document the visible passages describe (not itself in the corpus) can be asked about.
+    ok = bot.ask("Selon la définition des PTCE, que rassemble un pôle territorial de coopération économique ?")
+    assert not ok.abstained

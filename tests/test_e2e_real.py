@@ -226,3 +226,13 @@ def test_community_sees_project_sheet_lessons(real_assistant):
     assert any(c.access == "community" and "strasbourg" in c.doc_id for c in community.citations)
     public = real_assistant.ask(q, role="public")
     assert all(c.access == "public" for c in public.citations)
+
+
+def test_naming_a_document_above_the_role_is_refused_as_if_it_did_not_exist(real_assistant):
+    q = "D'après le guide du contributeur, que faut-il vérifier avant de partager une fiche d'expérience ?"
+    public = real_assistant.ask(q, role="public")
+    assert public.abstained and "Aucun document « guide du contributeur » n'y figure." in public.answer
+    invented = real_assistant.ask(q.replace("guide du contributeur", "guide du bénévole"), role="public")
+    assert invented.answer.replace("bénévole", "X") == public.answer.replace("contributeur", "X")
+    community = real_assistant.ask(q, role="community")
+    assert not community.abstained and GUIDE in {c.doc_id for c in community.citations}, community.answer

@@ -1,0 +1,68 @@
+"""A question that names a document (« d'après l'aide-mémoire de l'équipe », « selon le guide
+réservé aux contributeurs ») is answered only if the asker can see a document of that name.
+
+Otherwise the answer would come from other documents that merely share its topic, presented as
+if it were what that document says. The check reads only the documents the asker may see (the
+manifest, filtered by role), so its outcome reveals nothing about documents above their
+clearance: a restricted document and a document that does not exist look the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexical import analyze
+from .schema import DOC_TYPE_LABELS_FR
+
+# « d'après / selon / dans / que dit … » + a determiner + a kind of document, then its qualifiers.
+DOC_REF_RE = re.compile(
+    r"\b(?:selon|d'après|dans|que (?:dit|disent|raconte|contient|retient|propose)|résume(?:-moi)?|"
+    r"donne(?:-moi)?|montre(?:-moi)?|affiche|recopie(?:-moi)?|lis(?:-moi)?)\s+"
+    r"(?:le|la|l'|les|un|une|son|sa|ses|leur|ce|cette)\s*"
+    r"(?P<doc>(?:guide|note|aide-mémoire|compte[ -]rendu|fiche|grille|page|article|carnet|rapport|"
+    r"document|lettre|atelier|écho|points? de rep[èe]ress?)\b[^?!.;:,]{0,60})",
+    re.I,
+)
+# Words that locate or qualify a passage inside the document, not the document's name.
+NOT_NAME = {"section", "partie", "passag", "chapitr", "paragraph", "retour", "experient", "sujet", "ligne",
+            "question", "premi", "dernier"}
+
+
+# Where a document's name stops: « le guide du contributeur sur l'accompagnement », « la fiche X
+# dans ses retours d'expérience ».
+NAME_END_RE = re.compile(r"\s(?:sur|dans|à propos|au sujet|concernant|pour|quand|lorsque|qui|que|qu'|où)\s.*$", re.I)
+NAME_SPLIT_RE = re.compile(r"\s+et\s+(?:dans\s+|selon\s+|d'après\s+)?(?:le|la|l'|les)\s*", re.I)
+
+
+def named_documents(question: str) -> list[str]:
+    """The documents the question names (« guide réservé aux contributeurs »), or []."""
+    m = DOC_REF_RE.search(question.replace("’", "'"))
+    if not m:
+        return []
+    return [NAME_END_RE.sub("", part).strip() for part in NAME_SPLIT_RE.split(m.group("doc")) if part.strip()]
+
+
+def _has_all(words: list[str], known: set[str]) -> bool:
+    return all(any(k.startswith(w[:5]) or w.startswith(k[:5]) for k in known if len(k) > 2) for w in words)
+
+
+def unseen_named_document(question: str, visible_docs, passages=()) -> str:
+    """The name of a document the question names but the asker cannot see, or ''.
+
+    Unseen: no document in `visible_docs` (manifest rows the asker may see) carries all the words
+    of that name in its title, type or source, and the retrieved `passages` (access-checked) do
+    not mention it either (a document named inside another one: « la note rédigée pour l'ADEME
+    en 2018 » is described by the programme page)."""
+    mentioned: set[str] | None = None
+    for name in named_documents(question):
+        words = [w for w in dict.fromkeys(analyze(name)) if w not in NOT_NAME and len(w) > 2]
+        if not words:
+            continue
+        if any(_has_all(words, set(analyze(f"{d.title} {d.type} {DOC_TYPE_LABELS_FR.get(d.type, d.type)} {d.source}")))
+               for d in visible_docs):
+            continue
+        if mentioned is None:
+            mentioned = set(analyze(" ".join(p.text for p in passages)))
+        if not _has_all(words, mentioned):
+            return name
+    return ""
