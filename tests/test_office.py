@@ -261,3 +261,22 @@ def test_pptx_slides_become_pages_with_titles_bullets_tables_and_notes(tmp_path)
     assert (doc.meta.title, doc.meta.date) == ("Présentation Gamma", "2022-11-15")
     chunks = Chunker(HashingEmbedder()).chunk(doc)
     assert sorted({c.page for c in chunks}) == [1, 2]  # slide numbers kept
+
+
+@pytest.mark.parametrize("maker, suffix", [(make_docx, ".docx"), (make_odt, ".odt"), (make_pptx, ".pptx")])
+def test_truncated_or_flipped_office_files_load_or_give_one_french_line(tmp_path, maker, suffix):
+    import random
+
+    good = maker(tmp_path / "src" / f"bon{suffix}").read_bytes()
+    rng = random.Random(12)
+    for i in range(25):
+        data = bytearray(good[: rng.randrange(1, len(good))] if i % 2 else good)
+        for _ in range(0 if i % 2 else 8):  # flip bytes anywhere, archive structure included
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / "c" / f"f{i}{suffix}"
+        write(path, bytes(data))
+        write(path.with_name(path.name + ".meta.yaml"), SIDECAR + 'title: "t"\ndate: "2024"\n')
+        try:
+            load(path, tmp_path / "c")
+        except CorpusError as exc:
+            assert exc.reason and "\n" not in exc.reason and "Traceback" not in exc.reason
