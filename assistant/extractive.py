@@ -52,6 +52,8 @@ LIST_Q_RE = re.compile(
     re.I,
 )
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
+# « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
+HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
 DEF_Q_RE = re.compile(
     r"(qu'?est[- ]ce qu|c'est quoi|que signifie|que veut dire|définition|définir|sigle|acronyme|"
     r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste|définit|définissent)",
@@ -246,7 +248,7 @@ def question_kind(question: str) -> str:
         return "experience"
     if DEF_Q_RE.search(q):
         return "definition"
-    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q):
+    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q) and not HOW_WHY_Q_RE.match(q):
         return "list"
     return "fact"
 

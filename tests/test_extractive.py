@@ -133,6 +133,11 @@ def test_question_kinds():
     assert question_kind("Quelles bonnes pratiques pour coopérer ?") == "list"
     assert question_kind("Que signifie le sigle ÉFC ?") == "definition"
     assert question_kind("Qu'est-ce qu'un PTCE ?") == "definition"
+    # « how / why » asks for an explanation, even when it names plural things…
+    assert question_kind("Comment démarre et s'élargit la dynamique d'acteurs dans un ECT ?") == "fact"
+    assert question_kind("Pourquoi les collectivités soutiennent-elles les coopérations ?") == "fact"
+    # …unless it asks « quels … » too.
+    assert question_kind("Comment faire, et avec quels leviers ?") == "list"
     assert question_kind("En quelle année le Labo de l'ESS a-t-il été fondé ?") == "fact"
     assert question_kind("Quelle est la fonction d'un intégrateur ?") == "fact"
     assert question_kind("Quelles expériences de coopération ont été menées par des métropoles ?") == "experience"
