@@ -77,6 +77,7 @@ DEF_SUBJECT_RE = re.compile(
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
+LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
 LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
 
 
@@ -397,7 +398,7 @@ def _follow(units: list[Unit], start: int, budget: int) -> list[Unit]:
         elif u.block != head.block and len(out) >= 1:
             break
         words += len(u.text.split())
-        if words > budget and out:
+        if out and (len(out) >= LIST_MAX if u.kind == "item" else words > budget):
             break
         out.append(u)
         if head.kind == "sentence" and not OPENS_RE.search(head.text) and len(out) >= 2:
@@ -418,7 +419,8 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
         if kind != "item" and lines:
             break
         words += len(text.split())
-        if words > budget and lines:
+        # An announced list comes whole (up to LIST_MAX items): half a list misleads.
+        if lines and (len(lines) >= LIST_MAX if kind == "item" else words > budget):
             break
         lines.append((nxt, text, kind == "item"))
         if kind != "item":
@@ -459,9 +461,13 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
                 terms_seen.append(e.terms)
                 lines.append((passages[e.pi], e.text, e.kind == "item"))
                 words += len(e.text.split())
-            last_of_passage = max((k for k, x in enumerate(units) if x.pi == u.pi), default=i)
-            if not extra and i == last_of_passage:
-                for line in _continuation(u, passages, next_passage, max(40, budget_words - words)):
+            # The announced content may open the next chunk: after this unit, or after the last
+            # unit it brought when that one announces too (« … six dimensions. … comparer : »).
+            tail_i = units.index(extra[-1]) if extra else i
+            tail = units[tail_i]
+            last_of_passage = max((k for k, x in enumerate(units) if x.pi == tail.pi), default=tail_i)
+            if (not extra or tail.announces) and tail_i == last_of_passage:
+                for line in _continuation(tail, passages, next_passage, max(40, budget_words - words)):
                     lines.append(line)
                     words += len(line[1].split())
         chosen[i] = lines

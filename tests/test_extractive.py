@@ -230,3 +230,19 @@ def test_reading_pointers_are_references_and_items_end_cleanly(cache):
 
     assert _clean_end("Un ECT ne prend pas forcément la forme d'une entité juridique nouvelle ;") == (
         "Un ECT ne prend pas forcément la forme d'une entité juridique nouvelle.")
+
+
+def test_a_chain_of_announcements_brings_the_whole_list_from_the_next_chunk(cache):
+    """« … par six dimensions. Décrire … permet de comparer : » ends a chunk; the six items open
+    the next one: all six come, beyond the length budget (half a list misleads)."""
+    head = P("a", "Le programme définit le modèle socio-économique par six dimensions. "
+                  "Décrire son expérience dimension par dimension permet de la comparer à d'autres :")
+    items = ["la proposition de valeur", "le mode de production de la valeur", "les revenus et leur répartition",
+             "les modes de vie et la consommation", "la gouvernance et les conventions", "le lien au territoire"]
+    nxt = P("b", "\n".join(f"- {it} : une question détaillée pour décrire ce point de l'expérience ;" for it in items),
+            position=1)
+    got = compose("Quelles dimensions du modèle socio-économique faut-il décrire ?", [head], cache, idf,
+                  next_passage=lambda p: nxt if p.chunk_id == "a" else None, budget_words=40)
+    assert got is not None
+    for it in items:
+        assert it in got.text.lower(), got.text
