@@ -317,3 +317,123 @@ def test_missing_store_explains_how_to_ingest(app_paths, monkeypatch, tmp_path):
     assert any("coopter ingest" in e.value for e in at.error)
     at.switch_page("views/documents.py").run()
     assert not at.exception and any("coopter ingest" in e.value for e in at.error)
+
+
+# -- first contact: the page before the models, sources before the answer, the documents table --
+
+
+def test_models_load_in_a_background_thread_once_per_settings(monkeypatch, tmp_path):
+    import threading
+    import time
+
+    import assistant.engine
+    from assistant.settings import Settings
+    from ui import session
+
+    gate = threading.Event()
+
+    class SlowAssistant:
+        def __init__(self, settings):
+            gate.wait(30)
+            self.settings = settings
+
+        def ask(self, question, role):
+            return None
+
+    monkeypatch.setattr(assistant.engine, "Assistant", SlowAssistant)
+    settings = Settings(store=tmp_path / "store")
+    started = time.monotonic()
+    loader = session.start_loading(settings)
+    try:
+        assert time.monotonic() - started < 1 and not loader.ready.is_set()
+        assert session.start_loading(settings) is loader
+        gate.set()
+        assert loader.ready.wait(30) and loader.error is None
+        assert isinstance(loader.bot, SlowAssistant)
+    finally:
+        gate.set()
+        session._LOADERS.pop(loader.key, None)
+
+
+def test_chat_page_draws_title_starters_and_input_without_the_models(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    set_env(monkeypatch, {"corpus": tmp_path, "store": tmp_path / "vide", "users": tmp_path / "users.json",
+                          "feedback": tmp_path / "feedback.sqlite3"})  # fmt: skip
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Assistant COOP'TER"
+    assert len([b for b in at.button if (b.key or "").startswith("starter-")]) == 9
+    assert at.chat_input
+    assert any("coopter ingest" in e.value for e in at.error)
+
+
+def test_server_flags_and_url_for_the_warm_up():
+    from ui.warmup import server_flags, server_url
+
+    flags = server_flags(["--server.port", "8600", "--server.headless", "true", "--server.baseUrlPath=/app/"])
+    assert flags == ["server.port=8600", "server.headless=true", "server.baseUrlPath=/app/"]
+    assert server_url(flags) == "http://127.0.0.1:8600/app/"
+    assert server_url(["server.port=8601", "server.address=0.0.0.0"]) == "http://127.0.0.1:8601/"
+
+
+@slow
+def test_sources_reach_the_page_before_the_answer_text(real_assistant):
+    events = []
+    for piece in real_assistant.stream(QUESTION, role="public", on_retrieved=lambda ps, t: events.append(("sources", ps, t))):
+        events.append(("text",) if isinstance(piece, str) else ("answer", piece))
+    kinds = [e[0] for e in events]
+    assert kinds[0] == "sources" and kinds.count("sources") == 1 and kinds[-1] == "answer" and "text" in kinds
+    passages, timings = events[0][1], events[0][2]
+    assert passages and {p.access for p in passages} == {"public"} and "retrieve_ms" in timings
+    answer = events[-1][1]
+    assert {c.doc_id for c in answer.citations} & {p.doc_id for p in passages}
+
+
+@slow
+def test_answer_shows_search_and_total_time(app):
+    import re
+
+    ask(app, QUESTION)
+    answer = app.chat_message[-1]
+    timing = re.compile(r"Recherche : \d+,\d s · réponse complète : \d+,\d s")
+    assert any(timing.fullmatch(c.value) for c in answer.caption), [c.value for c in answer.caption]
+    assert answer.expander  # the source cards
+    clock = app.session_state["messages"][-1]["timing"]
+    assert 0 < clock["search"] <= clock["total"]
+
+
+@slow
+def test_documents_table_wraps_and_opens_only_what_the_role_may_read(app, app_paths, real_assistant):
+    import json
+
+    app.switch_page("views/documents.py").run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0]
+    public = real_assistant.documents("public")
+    assert sorted(table.value["Titre"]) == sorted(d.title for d in public)
+    assert app_paths["community_title"] not in list(table.value["Titre"])
+    # rows taller than 4rem wrap long titles and themes instead of cutting them
+    assert table.proto.row_height > 64
+    assert table.proto.selection_mode  # a click on a row opens the document
+
+    doc = public[0]
+    choice = app.selectbox(key="doc-choice")
+    choice.select_index(choice.options.index(doc.title)).run()
+    assert not app.exception, app.exception
+    assert app.subheader[0].value == doc.title
+    shown = text_of(app.main)
+    assert real_assistant.document_text(doc.doc_id, "public")[0].text[:40].replace("\\", "") in shown
+
+    assert json.loads(table.proto.columns)  # column widths are set
+
+    # a document above the role's clearance cannot be opened, even by forcing the choice
+    from streamlit.testing.v1 import AppTest
+
+    hidden = next(d for d in real_assistant.documents("community") if d.title == app_paths["community_title"])
+    forced = AppTest.from_file(str(APP), default_timeout=120)
+    forced.session_state["doc-choice"] = hidden.doc_id
+    forced.switch_page("views/documents.py").run()
+    assert not forced.exception, forced.exception
+    assert not forced.subheader and hidden.title not in text_of(forced.main)
+    assert forced.session_state["doc-choice"] is None

@@ -15,7 +15,9 @@ import streamlit as st  # noqa: E402
 
 from ui import components, session  # noqa: E402
 
-st.set_page_config(page_title="Assistant COOP'TER", page_icon=":material/handshake:", layout="centered")
+# An emoji favicon is drawn by the browser (a data: URL); a :material/…: one is fetched from
+# fonts.gstatic.com, which an offline deployment cannot reach.
+st.set_page_config(page_title="Assistant COOP'TER", page_icon="🤝", layout="centered")
 st.markdown(components.CSS, unsafe_allow_html=True)
 
 settings = session.settings()

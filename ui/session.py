@@ -48,6 +48,7 @@ class _Loader:
     """
 
     def __init__(self, settings: Settings):
+        self.key = _key(settings)
         self.started = time.monotonic()
         self.ready = threading.Event()
         self.bot = None
@@ -78,15 +79,20 @@ class _Loader:
         try:
             for _title, _icon, questions in ENTRY_POINTS:
                 for question in questions:
-                    if _LOADERS.get(self.bot.settings) is not self:  # forgotten (re-ingest): stop
+                    if _LOADERS.get(self.key) is not self:  # forgotten (re-ingest): stop
                         return
                     self.bot.ask(question, role="public")
         except Exception:  # a warm-up failure must not take the server down; questions will show it
             log.warning("préchauffage interrompu", exc_info=True)
 
 
-_LOADERS: dict[Settings, _Loader] = {}  # one per process and settings, like st.cache_resource
+_LOADERS: dict[str, _Loader] = {}  # one per process and settings, like st.cache_resource
 _LOADERS_LOCK = threading.Lock()
+
+
+def _key(settings: Settings) -> str:
+    """Settings as a dict key (they hold an unhashable `origin` map, left out of the dump)."""
+    return settings.model_dump_json()
 
 
 def start_loading(settings: Settings | None = None) -> _Loader:
@@ -94,9 +100,10 @@ def start_loading(settings: Settings | None = None) -> _Loader:
     its loader. `coopter ui` calls it before the server starts, so the first visitor waits less."""
     settings = settings or load_settings()
     with _LOADERS_LOCK:
-        loader = _LOADERS.get(settings)
+        loader = _LOADERS.get(_key(settings))
         if loader is None:
-            loader = _LOADERS[settings] = _Loader(settings)
+            loader = _Loader(settings)
+            _LOADERS[loader.key] = loader
         return loader
 
 
@@ -110,7 +117,7 @@ def assistant(settings: Settings):
         while not loader.ready.wait(0.2):
             if int(loader.elapsed()) != shown:
                 shown = int(loader.elapsed())
-                note.info(f"Chargement du modèle et de la base documentaire… {shown} s", icon="⏳")
+                note.info(f"Chargement du modèle et de la base documentaire… {shown} s", icon=":material/hourglass_top:")
         note.empty()
     if loader.error is not None:
         forget_assistant()  # tried again on the next run (e.g. after `coopter ingest`)
