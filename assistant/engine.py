@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
 from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
+from .errors import QuestionError
 from .extractive import SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
@@ -36,6 +37,20 @@ class DocInfo:
     source: str
     themes: list[str]
     chunks: int
+
+
+MAX_QUESTION_CHARS = 2000  # ~ the 512 tokens the embedder reads; longer costs seconds per 1 000 characters
+
+
+def clean_question(question: str | None) -> str:
+    """The question stripped, lone surrogates (undecodable bytes of a command-line argument)
+    replaced. Raises QuestionError when it is longer than MAX_QUESTION_CHARS."""
+    question = (question or "").encode("utf-8", "replace").decode("utf-8").strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"question trop longue ({len(question)} caractères, au plus {MAX_QUESTION_CHARS}) : posez une question plus courte"
+        )
+    return question
 
 
 class Assistant:
@@ -80,7 +95,7 @@ class Assistant:
         role = access.check_role(role)
         if conversation is not None:
             conversation.check(role)
-        question = (question or "").strip()
+        question = clean_question(question)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         standalone = self.standalone(question, conversation)

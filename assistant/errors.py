@@ -35,3 +35,7 @@ class BackendError(CoopterError):
 
 class AccessError(CoopterError):
     """An unknown role or access level."""
+
+
+class QuestionError(CoopterError):
+    """A question that cannot be asked as written (too long)."""
