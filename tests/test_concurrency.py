@@ -1,0 +1,126 @@
+"""Under load: one shared Assistant (as the web app holds one) answering 20 simultaneous
+questions from 20 threads, each with its own role, with the real embedder; and questions asked
+while an ingestion rewrites the store get consistent answers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from assistant.engine import Assistant
+from assistant.settings import Settings
+from ingest import run
+
+from .conftest import front, write
+
+DOCS = {  # doc id -> (access, question, marker only its answer holds)
+    "public/ptce": ("public", "Qu'est-ce qu'un pôle territorial de coopération économique ?", "MARQUE-PUBLIC-PTCE"),
+    "public/scic": ("public", "Qu'est-ce qu'une société coopérative d'intérêt collectif ?", "MARQUE-PUBLIC-SCIC"),
+    "communaute/atelier": ("community", "Quels capitaux patients l'atelier financement a-t-il retenus ?", "MARQUE-COMM-ATELIER"),
+    "interne/comite": ("staff", "Quand le comité de sélection interne se réunit-il ?", "MARQUE-STAFF-COMITE"),
+}
+RANK = {"public": 0, "community": 1, "staff": 2}
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("charge")
+    texts = {
+        "public/ptce": "Un pôle territorial de coopération économique rassemble des acteurs de l'ESS, des collectivités et des entreprises autour d'un projet économique commun.",
+        "public/scic": "Une société coopérative d'intérêt collectif associe salariés, usagers et collectivités au capital de l'entreprise.",
+        "communaute/atelier": "L'atelier financement a retenu les capitaux patients des fondations et les prêts d'honneur pour financer les coopérations.",
+        "interne/comite": "Le comité de sélection interne se réunit en mars et en octobre pour instruire les candidatures.",
+    }
+    for doc_id, (access, _, marker) in DOCS.items():
+        write(root / "corpus" / f"{doc_id}.md", front(doc_id.split("/")[1].capitalize(), access=access)
+              + f"## Contenu\n\n{texts[doc_id]} {marker}.\n")
+    settings = Settings(corpus_dir=root / "corpus", store=root / "store")  # the real embedder
+    run(settings)
+    return settings, Assistant(settings)
+
+
+def _expected(role: str, doc_id: str) -> bool:
+    return RANK[DOCS[doc_id][0]] <= RANK[role]
+
+
+def test_twenty_simultaneous_questions_each_with_its_own_role(shared):
+    _, bot = shared
+    jobs = []
+    for i in range(20):
+        role = ("public", "community", "staff")[i % 3]
+        doc_id = list(DOCS)[i % len(DOCS)]
+        jobs.append((role, doc_id))
+    reference = {(r, d): bot.ask(DOCS[d][1], role=r) for r, d in set(jobs)}  # one at a time
+
+    barrier = threading.Barrier(20)
+
+    def ask(job):
+        role, doc_id = job
+        barrier.wait()  # all 20 start together
+        return bot.ask(DOCS[doc_id][1], role=role)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(ask, jobs))
+    wall = time.perf_counter() - started
+    for (role, doc_id), answer in zip(jobs, answers):
+        ref = reference[(role, doc_id)]
+        assert (answer.answer, [c.chunk_id for c in answer.citations]) == (ref.answer, [c.chunk_id for c in ref.citations])
+        cited = {c.doc_id for c in answer.citations}
+        assert (doc_id in cited) == _expected(role, doc_id), (role, doc_id, answer.answer)
+        assert (DOCS[doc_id][2] in " ".join(c.text for c in answer.citations)) == _expected(role, doc_id)
+        assert all(RANK[c.access] <= RANK[role] for c in answer.citations)
+        assert all(RANK[p.access] <= RANK[role] for p in answer.retrieved)
+    print(f"\n20 questions simultanées (3 profils) : {wall:.2f} s au total, toutes correctes")
+
+
+def test_questions_during_an_ingest_get_consistent_answers(tmp_path):
+    """An ingestion replaces every document (version 1 -> 2) while questions are asked: each
+    answer cites chunks of one version whose text is whole, never a chunk above the role, and
+    once the ingestion is over the answers are version 2."""
+    from ingest.embedder import HashingEmbedder
+
+    corpus = tmp_path / "corpus"
+
+    def write_corpus(version: int) -> None:
+        for i in range(30):
+            access = ("public", "community", "staff")[i % 3]
+            write(corpus / f"d{i:02d}.md", front(f"Document {i}", access=access)
+                  + f"## Coopération\n\nLa coopération territoriale {i} réunit les collectivités. VERSION-{version}-DOC-{i}.\n")
+
+    write_corpus(1)
+    settings = Settings(corpus_dir=corpus, store=tmp_path / "store", embed_model="fake:hashing", abstain_threshold=0.05)
+    embedder = HashingEmbedder()
+    run(settings, embedder=embedder)
+    bot = Assistant(settings, embedder=embedder)
+    write_corpus(2)
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def ingest():
+        try:
+            run(settings, embedder=embedder)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=ingest)
+    thread.start()
+    asked = 0
+    while not done.is_set() or asked < 5:
+        for role in ("public", "community", "staff"):
+            answer = bot.ask("Que réunit la coopération territoriale 3 ?", role=role)
+            asked += 1
+            for c in answer.citations:
+                assert RANK[c.access] <= RANK[role]
+                # A whole chunk of one version, as written by that version's ingestion.
+                assert c.text.count("VERSION-") == 1 and c.text.rstrip().endswith(".")
+    thread.join()
+    assert not errors, errors
+    final = bot.ask("Que réunit la coopération territoriale 3 ?", role="staff")
+    assert final.citations and all("VERSION-2" in c.text for c in final.citations)
+    print(f"\n{asked} questions posées pendant l'ingestion, toutes cohérentes")
