@@ -133,10 +133,21 @@ def _sentences(line: str) -> list[str]:
     return [s.strip() for s in SENTENCE_RE.split(line) if s.strip()]
 
 
+# A sentence whose final period the source dropped (« Le troisième pilier s'adresse aux acteurs
+# externes ») is not a heading: subject first, then a verb.
+UNPUNCTUATED_SENTENCE_RE = re.compile(
+    r"^(le|la|les|l['’]|un|une|des|ce|cette|ces|il|elle|ils|elles|on|nous|leur|leurs|son|sa|ses)\s*.{0,80}?"
+    r"\b(s['’]\w+|est|sont|a|ont|peut|peuvent|doit|doivent|permet|permettent|vise|visent|reste|restent)\b",
+    re.I,
+)
+
+
 def _is_label(line: str) -> bool:
     """A line with no final punctuation that is short or made of « — »-separated parts: a
     heading, a link title, a date line, a publication's masthead."""
     if re.search(r"[.!?…»:;)]$", line):
+        return False
+    if UNPUNCTUATED_SENTENCE_RE.match(line):
         return False
     return len(line.split()) < 12 or len(re.findall(r"\s[—–]\s", line)) >= 2
 

@@ -246,3 +246,11 @@ def test_a_chain_of_announcements_brings_the_whole_list_from_the_next_chunk(cach
     assert got is not None
     for it in items:
         assert it in got.text.lower(), got.text
+
+
+def test_a_sentence_without_its_final_period_is_not_taken_for_a_heading():
+    units = parse_passage("Une dynamique en deux temps\nLes deux premiers piliers sont réservés à la communauté.\n"
+                          "Le troisième pilier s’adresse aux acteurs externes au dispositif COOP’TER")
+    texts = [u[0] for u in units]
+    assert "Une dynamique en deux temps" not in " ".join(texts)
+    assert any(t.startswith("Le troisième pilier s’adresse aux acteurs externes") for t in texts), texts
