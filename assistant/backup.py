@@ -94,6 +94,7 @@ def export_state(settings, folder: Path) -> BackupReport:
         raise BackupError("une ingestion est en cours ou a été interrompue : attendez-la ou lancez `coopter check --repair`, puis exportez")
     meta = store.metadata
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # it holds every level's text and the password hashes
     ids: list[str] = []
     vectors = []
     with (folder / CHUNKS).open("w", encoding="utf-8") as out:
@@ -140,6 +141,8 @@ def export_state(settings, folder: Path) -> BackupReport:
         "files": {name: _sha256(folder / name) for name in files},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for path in folder.iterdir():
+        path.chmod(0o600)
     return BackupReport(str(folder), len(ids), documents, manifest["embedder"], files, time.perf_counter() - started)
 
 

@@ -45,6 +45,8 @@ def exported(settings, tmp_path):
     folder = tmp_path / "sauvegarde"
     report = export_state(settings, folder)
     assert report.chunks > 0 and report.documents == 3
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert {oct(f.stat().st_mode & 0o777) for f in folder.iterdir()} == {"0o600"}
     return folder
 
 
