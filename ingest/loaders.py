@@ -24,6 +24,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 OFFICE_SUFFIXES = {".docx", ".odt", ".pptx"}  # read by ingest/office.py
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | OFFICE_SUFFIXES
+SCAN_TEXT_CHARS = 40  # less text than this on a page with an image: a scan, read by OCR
 WESTERN_ENCODINGS = ["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]
 
 
@@ -173,7 +174,12 @@ def _read_pdf(path: Path) -> tuple[list[str], set[int], list[str]]:
             if not ok:
                 raise CorpusError(str(path), "PDF chiffré par mot de passe : fournissez une version non protégée")
         pages = [(page.extract_text() or "") for page in reader.pages]
-        scans = [i for i, (page, text) in enumerate(zip(reader.pages, pages)) if not text.strip() and _has_images(page)]
+        # A scan may carry a short digital stamp (page number, date): under SCAN_TEXT_CHARS
+        # characters of text, a page with an image is still read by OCR.
+        scans = [
+            i for i, (page, text) in enumerate(zip(reader.pages, pages))
+            if len(text.strip()) < SCAN_TEXT_CHARS and _has_images(page)
+        ]
     except CorpusError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:

@@ -174,3 +174,24 @@ def test_cli_ingest_without_tesseract_names_the_file_once_and_ingests_the_rest(s
     assert "tesseract-ocr-fra" in report["skipped"][0]["reason"]
     assert len(report["added"]) == 3
     assert "Traceback" not in result.output
+
+
+@needs_ocr
+def test_a_scan_with_a_short_digital_stamp_is_still_read_by_ocr(tmp_path):
+    from fpdf import FPDF
+
+    scan = make_scanned_pdf(tmp_path / "scan.pdf", [PAGE_2], sidecar=None)
+    import pypdfium2 as pdfium
+
+    image = pdfium.PdfDocument(str(scan))[0].render(scale=150 / 72).to_pil()
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=0, y=0, w=210)
+    pdf.set_font("Helvetica", size=8)
+    pdf.text(180, 290, "Page 2 / 7")  # a stamp added after scanning: a text layer of 10 characters
+    out = tmp_path / "c" / "tampon.pdf"
+    out.parent.mkdir()
+    pdf.output(str(out))
+    write(out.with_name("tampon.pdf.meta.yaml"), META)
+    doc = load(out, tmp_path / "c")
+    assert doc.ocr_pages == {1} and "Haut-Jura" in doc.pages[0]
