@@ -355,6 +355,36 @@ def test_models_load_in_a_background_thread_once_per_settings(monkeypatch, tmp_p
         session._LOADERS.pop(loader.key, None)
 
 
+def test_warm_up_asks_starters_only_while_no_visitor_is_answered(monkeypatch, tmp_path):
+    import time
+
+    import assistant.engine
+    from assistant.settings import Settings
+    from ui import session
+    from ui.starters import ENTRY_POINTS
+
+    asked = []
+
+    class FakeAssistant:
+        def __init__(self, settings):
+            self.settings = settings
+
+        def ask(self, question, role):
+            asked.append((question, role))
+
+    monkeypatch.setattr(assistant.engine, "Assistant", FakeAssistant)
+    with session.answering():
+        loader = session.start_loading(Settings(store=tmp_path / "store"))
+        assert loader.ready.wait(30)
+        time.sleep(0.3)
+        assert asked == []  # a visitor's question goes first
+    try:
+        loader.thread.join(30)
+        assert asked == [(questions[0], "public") for _, _, questions in ENTRY_POINTS]
+    finally:
+        session._LOADERS.pop(loader.key, None)
+
+
 def test_chat_page_draws_title_starters_and_input_without_the_models(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 

@@ -8,6 +8,7 @@ account's current role: a removed account is signed out, a downgraded one loses 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -42,9 +43,9 @@ class _Loader:
     """The Assistant of one Settings, loaded in a background thread, then warmed up.
 
     Loading (model, store, indexes) takes seconds: in a thread, the page is drawn at once and
-    shows a progress message instead of a blank screen. Once loaded, the starter questions are
-    answered once for nobody, so that the lexical indexes and the sentence vectors the first
-    visitors need are already computed.
+    shows a progress message instead of a blank screen. Once loaded, one starter question per
+    entry point is answered for nobody, so that the lexical index, the model's first calls and
+    the sentence vectors the first visitors need are already done.
     """
 
     def __init__(self, settings: Settings):
@@ -78,7 +79,8 @@ class _Loader:
 
         try:
             for _title, _icon, questions in ENTRY_POINTS:
-                for question in questions:
+                for question in questions[:WARM_PER_ENTRY]:
+                    _wait_until_idle()
                     if _LOADERS.get(self.key) is not self:  # forgotten (re-ingest): stop
                         return
                     self.bot.ask(question, role="public")
@@ -88,6 +90,31 @@ class _Loader:
 
 _LOADERS: dict[str, _Loader] = {}  # one per process and settings, like st.cache_resource
 _LOADERS_LOCK = threading.Lock()
+
+
+WARM_PER_ENTRY = 1  # starter questions asked per entry point at warm-up
+_asking = 0  # visitors' questions being answered now
+_idle = threading.Condition()
+
+
+@contextlib.contextmanager
+def answering():
+    """Marks a visitor's question in progress: the warm-up waits for it (the cores are shared,
+    and a visitor must not wait behind questions nobody asked)."""
+    global _asking
+    with _idle:
+        _asking += 1
+    try:
+        yield
+    finally:
+        with _idle:
+            _asking -= 1
+            _idle.notify_all()
+
+
+def _wait_until_idle(timeout: float = 120) -> None:
+    with _idle:
+        _idle.wait_for(lambda: _asking == 0, timeout)
 
 
 def _key(settings: Settings) -> str:

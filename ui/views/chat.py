@@ -90,12 +90,13 @@ if question:
 
         streamed, answer = "", None
         try:
-            for piece in bot.stream(question, role=role, conversation=session.conversation(), on_retrieved=on_retrieved):
-                if isinstance(piece, str):
-                    streamed += piece
-                    box.markdown(components.answer_markdown(streamed) + " ▌")
-                else:
-                    answer = piece
+            with session.answering():  # the background warm-up waits meanwhile
+                for piece in bot.stream(question, role=role, conversation=session.conversation(), on_retrieved=on_retrieved):
+                    if isinstance(piece, str):
+                        streamed += piece
+                        box.markdown(components.answer_markdown(streamed) + " ▌")
+                    else:
+                        answer = piece
         except CoopterError as exc:
             status.empty()
             box.error(f"Impossible de répondre : {exc}")
