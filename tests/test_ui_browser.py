@@ -126,10 +126,13 @@ def watch_network(page) -> dict[str, list[str]]:
     return seen
 
 
-def test_browser_first_page_then_answer_with_sources_and_nothing_from_the_internet(sync_api, server):
+def test_browser_first_page_then_answer_with_sources_and_nothing_from_the_internet(sync_api, server, tmp_path):
     """A fresh server: the page shows at once, models load behind a French message; the answer
     comes with the elapsed time and its sources; the documents page opens a document on a row
-    click; no page asks anything of the internet."""
+    click; the staff's administration page too; no page asks anything of the internet."""
+    from ui.auth import UserStore
+
+    UserStore(tmp_path / "users.json").add("sam", "motdepasse-equipe", "staff")  # the server's users file
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -157,6 +160,11 @@ def test_browser_first_page_then_answer_with_sources_and_nothing_from_the_intern
             box.fill(QUESTION)
             box.press("Enter")
             answer = page.locator('[data-testid="stChatMessage"]').nth(1)
+            try:  # the documents found, shown before the answer text (a short moment when warm)
+                answer.get_by_text("Documents consultés").first.wait_for(timeout=15_000)
+                page.screenshot(path=str(ARTIFACTS / "ui-answer-sources-first.png"))
+            except sync_api.TimeoutError:
+                pass
             answer.get_by_text("[1]").first.wait_for(timeout=120_000)
             answer.get_by_text("Recherche :").first.wait_for(timeout=10_000)
             page.screenshot(path=str(ARTIFACTS / "ui-answer-timing.png"))
@@ -177,6 +185,15 @@ def test_browser_first_page_then_answer_with_sources_and_nothing_from_the_intern
             page.screenshot(path=str(ARTIFACTS / "ui-document-open.png"))
             assert heading.inner_text().strip()
             assert page.get_by_text("Source :").count() or page.get_by_text("Ouvrir la source").count()
+
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.get_by_label("Identifiant").fill("sam")
+            sidebar.get_by_label("Mot de passe").fill("motdepasse-equipe")
+            sidebar.get_by_role("button", name="Se connecter").click()
+            page.get_by_role("link", name="Administration").first.click()
+            page.get_by_text("Dernière indexation").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "ui-admin.png"))
         finally:
             browser.close()
     assert seen["outside"] == [], seen["outside"]
