@@ -34,6 +34,7 @@ class Turn:
     answer: str
     abstained: bool
     cited_chunk_ids: list[str] = field(default_factory=list)
+    cited_doc_ids: list[str] = field(default_factory=list)  # what « lequel ? » may refer to
 
 
 @dataclass

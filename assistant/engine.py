@@ -14,7 +14,7 @@ from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
 from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
 from .errors import QuestionError
-from .extractive import SentenceCache, compose
+from .extractive import REFERS_BACK_RE, SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .named_docs import named_documents, unseen_named_document
@@ -126,7 +126,8 @@ class Assistant:
         )
         if conversation is not None:
             conversation.add(
-                Turn(question, standalone, text, draft.abstained, [c.chunk_id for c in citations])
+                Turn(question, standalone, text, draft.abstained, [c.chunk_id for c in citations],
+                     list(dict.fromkeys(c.doc_id for c in citations)))
             )
         return answer
 
@@ -219,19 +220,28 @@ class Assistant:
         # The condensed question chose the passages; a follow-up's own words choose the sentences.
         focus = question if standalone != question else ""
         given = " ".join(t.answer for t in conversation.turns) if conversation else ""
+        prior = set(conversation.turns[-1].cited_doc_ids) if focus and conversation and conversation.turns else set()
+        # « Lequel concerne les filières ? » picks among what the previous answer cited: those
+        # passages are candidates even when the condensed question did not retrieve them.
+        recalled: list[Passage] = []
+        if prior and REFERS_BACK_RE.search(question):
+            cited, have = set(conversation.turns[-1].cited_chunk_ids), {p.chunk_id for p in passages}
+            recalled = [p for d in sorted(prior) for p in self.document_text(d, role)
+                        if p.chunk_id in cited and p.chunk_id not in have]
         composed = compose(
             standalone,
-            passages,
+            passages + recalled,
             self.sentences,
             self.retriever.lexical(role).idf,
             focus=focus,
             given=given,
             next_passage=lambda p: self._next_chunk(p, role),
             budget_words=s.answer_words,
+            prior_docs=prior,
         )
         if composed is None:
             return Draft("", [], True, score, {})
-        return Draft(composed.text, composed.cited, False, score, composed.highlights, composed.extra)
+        return Draft(composed.text, composed.cited, False, score, composed.highlights, recalled + composed.extra)
 
     def _next_chunk(self, passage: Passage, role: str) -> Passage | None:
         """The chunk that follows `passage` in its document, if `role` may see it."""

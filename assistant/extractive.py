@@ -51,6 +51,12 @@ LIST_Q_RE = re.compile(
     r"acteurs|partenaires|besoins|objectifs|thématiques)\b",
     re.I,
 )
+# A follow-up that points back at the previous answer's content.
+REFERS_BACK_RE = re.compile(
+    r"\b(lequel|laquelle|lesquel(le)?s|celui|celle|ceux|celles|ce dernier|cette dernière|parmi (eux|elles|ceux|celles|ces)|"
+    r"le premier|la première|le deuxième|le second|la seconde|le troisième|la troisième|le dernier|la dernière)\b",
+    re.I,
+)
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 # « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
 HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
@@ -318,12 +324,15 @@ def compose(
     next_passage: Callable[[Passage], Passage | None] | None = None,
     budget_words: int = 140,
     max_items: int = 8,
+    prior_docs: set[str] | frozenset[str] = frozenset(),
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
     `focus`: a follow-up's own words, which steer the choice. `given`: text the conversation
     already showed (not repeated). `next_passage(p)`: the chunk that follows `p` in its document,
     already access-checked, or None; used when an announcing sentence ends a passage.
+    `prior_docs`: documents the previous answer cited; a follow-up that points back at it
+    (« Lequel concerne les filières ? ») prefers them.
     """
     passages = list(passages)
     units = _units(passages)
@@ -335,9 +344,14 @@ def compose(
     qvec = np.asarray(cache.embedder.embed_queries([question])[0], dtype=np.float32)
     vecs = cache.vectors(passages, units)
     sims = vecs @ qvec
+    refers_back = bool(prior_docs) and bool(REFERS_BACK_RE.search(focus)) and any(
+        p.doc_id in prior_docs for p in passages)
     if focus:
         fvec = np.asarray(cache.embedder.embed_queries([focus])[0], dtype=np.float32)
-        sims = 0.5 * sims + 0.5 * (vecs @ fvec)
+        w = 0.75 if refers_back else 0.5  # « lequel concerne X ? »: X chooses, the topic is known
+        sims = (1 - w) * sims + w * (vecs @ fvec)
+    if refers_back:
+        q_terms = f_terms
     # Cosine scales differ between models: score units relative to the best one.
     sims = sims - float(sims.max())
     subject = definition_subject(focus or question) if kind == "definition" else ""
@@ -364,8 +378,10 @@ def compose(
             score -= 0.08
         if u.fragment:
             score = -9.0
-        if given_f and fold(u.text)[:80] in given_f:
-            score -= 0.5  # already said in this conversation
+        if given_f and not refers_back and fold(u.text)[:80] in given_f:
+            score -= 0.5  # already said in this conversation (« lequel… ? » picks among it)
+        if refers_back and passages[u.pi].doc_id not in prior_docs:
+            score = -9.0  # « lequel… ? » picks among what the previous answer cited
         scores[i] = score + bonus[i]
 
     # A line that introduces a list is worth what it introduces.

@@ -254,3 +254,17 @@ def test_a_sentence_without_its_final_period_is_not_taken_for_a_heading():
     texts = [u[0] for u in units]
     assert "Une dynamique en deux temps" not in " ".join(texts)
     assert any(t.startswith("Le troisième pilier s’adresse aux acteurs externes") for t in texts), texts
+
+
+def test_a_follow_up_pointing_back_picks_among_what_was_just_cited(cache):
+    """« Lequel concerne les filières ? » after a list from Demoustier: the list's item, not another
+    document's sentence about filières, and even though the item was already said."""
+    demoustier = P("d", "Le PTCE répond à différents enjeux :\n- la mutualisation de moyens immobiliers ;\n"
+                        "- la construction de véritables filières sectorielles en maîtrisant l'amont et l'aval ;",
+                   doc="notes/demoustier")
+    paris = P("p", "Les comités de filière de la Ville de Paris aident à développer les filières locales.",
+              doc="pages/avise")
+    said = "- La construction de véritables filières sectorielles en maîtrisant l'amont et l'aval [1]"
+    got = compose("Quels enjeux un PTCE recouvre-t-il ? Lequel concerne les filières ?", [paris, demoustier],
+                  cache, idf, focus="Lequel concerne les filières ?", given=said, prior_docs={"notes/demoustier"})
+    assert got is not None and "filières sectorielles" in got.text and "Paris" not in got.text, got.text
