@@ -174,12 +174,16 @@ def _check_corpus(report, settings, corpus_dir: Path, manifest: dict, chroma: di
 
     files = discover(corpus_dir)
     report.corpus_files = len(files)
-    chunker = None
-    if deep:
-        from .chunking import Chunker
-        from .embedder import load_embedder
+    made: list = []
 
-        chunker = Chunker(embedder or load_embedder(settings), settings.chunk_tokens, settings.chunk_overlap)
+    def chunker():  # the embedder's tokenizer is loaded only when a file must be chunked
+        if not made:
+            from .chunking import Chunker
+            from .embedder import load_embedder
+
+            made.append(Chunker(embedder or load_embedder(settings), settings.chunk_tokens, settings.chunk_overlap))
+        return made[0]
+
     stored_ids: dict[str, set[str]] = defaultdict(set)
     for cid, meta in chroma.items():
         stored_ids[meta.get(K_DOC_ID, "")].add(cid)
@@ -194,12 +198,22 @@ def _check_corpus(report, settings, corpus_dir: Path, manifest: dict, chroma: di
             continue
         row = manifest.get(doc_id)
         if row is None:
-            report.add("absent", doc_id, "fichier du corpus jamais ingéré")
+            # As ingestion does: a file that loads but gives no passage is skipped, not missing.
+            try:
+                chunks = chunker().chunk(doc)
+            except CorpusError as exc:
+                chunks, why = [], exc.reason
+            else:
+                why = "aucun passage exploitable après découpage"
+            if chunks:
+                report.add("absent", doc_id, "fichier du corpus jamais ingéré")
+            else:
+                report.warnings.append(f"{doc_id} : ignoré à l'ingestion, non vérifié ({why})")
         elif row.hash != doc.content_hash:
             report.add("perime", doc_id, "le fichier a changé depuis la dernière ingestion (empreinte différente)")
-        elif chunker is not None:
+        elif deep:
             try:
-                expected = {c.id for c in chunker.chunk(doc)}
+                expected = {c.id for c in chunker().chunk(doc)}
             except CorpusError:
                 continue
             got = stored_ids.get(doc_id, set())

@@ -130,3 +130,15 @@ def test_cli_check_without_store_is_one_clear_line(tmp_path, tiny_corpus, monkey
     assert result.exit_code == 2
     assert result.stderr.startswith("Erreur : ") and "coopter ingest" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_ingestion_skips_is_a_warning_not_a_mismatch(settings, tiny_corpus):
+    """Found by tests/test_fuzz.py: an HTML page that loads but gives no passage."""
+    write(tiny_corpus / "public" / "vide.html", "<html><body><h1>T")
+    write(tiny_corpus / "public" / "vide.html.meta.yaml", 'title: "Vide"\ntype: note\ndate: "2024"\nsource: "test"\naccess: public\n')
+    write(tiny_corpus / "public" / "casse.md", "pas de métadonnées")
+    report = run(settings)
+    assert len(report.skipped) == 2
+    result = check(settings)
+    assert result.ok, [str(i) for i in result.issues]
+    assert len(result.warnings) == 2
