@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,7 +45,9 @@ def main() -> None:
     cmd += ["--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # its own process group: an older `coopter ui` ran Streamlit as a child, stopped with it below
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     outside: list[str] = []
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -76,7 +79,7 @@ def main() -> None:
             done = time.monotonic()
             browser.close()
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(15)
     print(f"santé du serveur : {health:.1f} s ; visite à {visit:.1f} s")
     print(f"page visible : {shown:.1f} s ; saisie possible : {ready:.1f} s ; première réponse : {done - t0:.1f} s "
