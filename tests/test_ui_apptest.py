@@ -467,3 +467,27 @@ def test_documents_table_wraps_and_opens_only_what_the_role_may_read(app, app_pa
     assert not forced.exception, forced.exception
     assert not forced.subheader and hidden.title not in text_of(forced.main)
     assert forced.session_state["doc-choice"] is None
+
+
+def test_coopter_ui_starts_the_warm_up_with_the_server(monkeypatch, tmp_path):
+    import os
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from assistant import cli
+
+    calls = {}
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, **kw: calls.setdefault("helper", cmd))
+
+    def fake_execve(path, cmd, env):
+        calls["server"] = cmd
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execve", fake_execve)
+    result = CliRunner().invoke(cli.main, ["ui", "--store", str(tmp_path / "store"), "--server.port", "8600"])
+    assert result.exit_code == 0, result.output
+    server, helper = calls["server"], calls["helper"]
+    assert server[server.index("--server.scriptHealthCheckEnabled") + 1] == "true"
+    assert helper[1].endswith(os.path.join("ui", "warmup.py")) and "server.port=8600" in helper
+    assert "--server.port" not in helper  # the helper must not pass for the server
