@@ -124,7 +124,8 @@ def _key(settings: Settings) -> str:
 
 def start_loading(settings: Settings | None = None) -> _Loader:
     """Start loading the Assistant in the background (no-op when already started); returns
-    its loader. `coopter ui` calls it before the server starts, so the first visitor waits less."""
+    its loader. app.py calls it on every run; under `coopter ui` the first run is ui/warmup.py's
+    script health check, right after the server starts, so the first visitor waits less."""
     settings = settings or load_settings()
     with _LOADERS_LOCK:
         loader = _LOADERS.get(_key(settings))
