@@ -83,6 +83,7 @@ DEF_SUBJECT_RE = re.compile(
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
+LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats every list by this much
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
 LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
 
@@ -334,11 +335,25 @@ def compose(
     `prior_docs`: documents the previous answer cited; a follow-up that points back at it
     (« Lequel concerne les filières ? ») prefers them.
     """
-    passages = list(passages)
+    shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
+    passages = list(shown)
     units = _units(passages)
     if not units:
         return None
     kind = question_kind(focus or question)
+    if kind == "list" and next_passage is not None:
+        # A list announced at the end of a chunk (« … de nouveaux outils : ») opens the next
+        # chunk: its items compete with the lists retrieved whole.
+        have = {p.chunk_id for p in passages}
+        for pi, p in enumerate(shown):
+            last = max((u for u in units if u.pi == pi), key=lambda u: u.pos, default=None)
+            if last is not None and OPENS_RE.search(last.text):
+                nxt = next_passage(p)
+                if nxt is not None and nxt.chunk_id not in have and nxt.meta.get("kind") != KIND_REFERENCES:
+                    passages.append(nxt)
+                    have.add(nxt.chunk_id)
+        if len(passages) > len(shown):
+            units = _units(passages)
     q_terms = set(analyze(question))
     f_terms = set(analyze(focus)) if focus else set()
     qvec = np.asarray(cache.embedder.embed_queries([question])[0], dtype=np.float32)
@@ -404,7 +419,7 @@ def compose(
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
         return None
-    return _render(lines, passages)
+    return _render(lines, shown)
 
 
 # A composed line: (passage, text, is_list_item). Passages may include a continuation chunk.
@@ -518,7 +533,7 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
     blocks = {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)}
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
-    if not blocks or (units[best_unit].kind == "sentence" and scores[best_unit] > max(block_score.values()) + 0.05):
+    if not blocks or (units[best_unit].kind == "sentence" and scores[best_unit] > max(block_score.values()) + LIST_PROSE_MARGIN):
         return _compose_prose(units, scores, passages, 140, next_passage)
     lead = max(blocks, key=block_score.get)
     # A list is one coherent answer: another list joins whole when its best item is close.

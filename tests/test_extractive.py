@@ -268,3 +268,14 @@ def test_a_follow_up_pointing_back_picks_among_what_was_just_cited(cache):
     got = compose("Quels enjeux un PTCE recouvre-t-il ? Lequel concerne les filières ?", [paris, demoustier],
                   cache, idf, focus="Lequel concerne les filières ?", given=said, prior_docs={"notes/demoustier"})
     assert got is not None and "filières sectorielles" in got.text and "Paris" not in got.text, got.text
+
+
+def test_a_list_announced_at_the_end_of_a_chunk_competes_in_list_answers(cache):
+    """« Quels outils… ? »: the tools listed in the next chunk are read and cited as an extra."""
+    head = P("a", "Le projet a permis de créer de nouveaux outils pour le territoire :", position=2, doc="fiches/f")
+    nxt = P("b", "- une plateforme de financement participatif ;\n- un espace d'accueil des porteurs de projet ;",
+            position=3, doc="fiches/f")
+    got = compose("Quels outils le projet a-t-il permis de créer ?", [head], cache, idf,
+                  next_passage=lambda p: nxt if p.chunk_id == "a" else None)
+    assert got is not None and "plateforme de financement participatif" in got.text, got.text
+    assert [p.chunk_id for p in got.extra] == ["b"]
