@@ -67,7 +67,7 @@ class _Loader:
 
             set_offline_env()
             self.bot = Assistant(settings)
-        except BaseException as exc:  # shown (or re-raised) by the page that waits for it
+        except BaseException as exc:  # noqa: BLE001 — shown (or re-raised) by the page that waits
             self.error = exc
         finally:
             self.ready.set()
