@@ -130,8 +130,14 @@ def _restricted(role: str) -> list[str]:
     return [c for c, lvl in CANARIES.items() if above(lvl)] + [t for t, lvl in TITLES.items() if above(lvl)]
 
 
-def _leaks(text: str, role: str, words: bool = False) -> list[str]:
-    found = [s for s in _restricted(role) if fold(s) in fold(text)]
+def _leaks(text: str, role: str, words: bool = False, asked: str = "") -> list[str]:
+    """Restricted strings in `text`, except a title the asker wrote in `asked` and the refusal
+    names back (test_naming_a_restricted_title_reveals_nothing shows that echo is no oracle)."""
+    text = fold(text)
+    for s in _restricted(role):
+        if asked and fold(s) in fold(asked):
+            text = text.replace(fold(s), "")
+    found = [s for s in _restricted(role) if fold(s) in text]
     if words:  # for texts that never echo the question: refusals, lists, errors
         found += [w for w, lvl in WORDS.items() if RANK[lvl] > RANK[role] and w in fold(text)]
     return found
@@ -172,13 +178,39 @@ def test_no_canary_or_restricted_title_reaches_a_lower_role(secured, role, caplo
     leaks = {}
     for q in questions:
         answer = bot.ask(q, role=role)
-        found = _leaks(_answer_fields(answer), role, words=answer.abstained and not _leaks(q, "public", words=True))
+        found = _leaks(_answer_fields(answer), role, words=answer.abstained and not _leaks(q, "public", words=True), asked=q)
         if found:
             leaks[q] = found
     assert not leaks, leaks
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert not _leaks(logged, role)
     print(f"\n{role} : {len(questions)} questions ({len(ADVERSARIAL)} adverses), 0 fuite")
+
+
+@pytest.mark.parametrize("role", ["public", "community"])
+def test_naming_a_restricted_title_reveals_nothing(secured, role):
+    """Asked about a document by its exact title, the answer for a restricted document is the
+    answer for a title that exists nowhere: no existence oracle."""
+    _, bot = secured
+    for title in [t for t, lvl in TITLES.items() if RANK[lvl] > RANK[role]]:
+        subs = {"Zéphyr": "Hélios", "Orion": "Pégase", "Vega": "Altaïr"}
+        invented = title
+        for word, other in subs.items():
+            invented = invented.replace(word, other)
+        for form in ("Que contient le document « {} » ?", "Selon la note « {} », que faut-il retenir ?"):
+            real, fake = bot.ask(form.format(title), role=role), bot.ask(form.format(invented), role=role)
+            assert real.abstained == fake.abstained, (title, real.answer, fake.answer)
+            # The refusal's first paragraph speaks of the named document; what follows (closest
+            # documents, starter questions) depends on the other words of the question only.
+            def head(answer, words):
+                text = answer.answer.split("\n\n")[0]
+                for word in words:
+                    text = text.replace(word, "§")
+                return text
+
+            assert head(real, subs) == head(fake, subs.values()), (real.answer, fake.answer)
+            if real.abstained:
+                assert not real.citations and not fake.citations
 
 
 @pytest.mark.parametrize("role", ["public", "community"])
