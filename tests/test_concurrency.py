@@ -127,3 +127,52 @@ def test_questions_during_an_ingest_get_consistent_answers(tmp_path):
     final = bot.ask("Que réunit la coopération territoriale 3 ?", role="staff")
     assert final.citations and all("VERSION-2" in c.text for c in final.citations)
     print(f"\n{asked} questions posées pendant l'ingestion, toutes cohérentes")
+
+
+def test_twenty_app_sessions_each_with_its_own_role(shared, tmp_path, monkeypatch):
+    """20 web-app sessions (Streamlit's AppTest) open at once, each signed in with its own
+    account and role, ask in turn: each gets its own role's answer and holds only its own
+    conversation. AppTest drives one global runtime, so the sessions are served one after the
+    other here; simultaneous answering is test_twenty_simultaneous_questions_each_with_its_own_role
+    (the app's sessions share that one Assistant)."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.auth import UserStore
+
+    from .test_signin import APP
+
+    settings, _ = shared
+    users = UserStore(tmp_path / "users.json")
+    roles = [("public", "community", "staff")[i % 3] for i in range(20)]
+    for i, role in enumerate(roles):
+        if role != "public":
+            users.add(f"compte{i}", f"secret-{i}", role)
+    monkeypatch.setenv("COOPTER_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("COOPTER_STORE", str(settings.store))
+    monkeypatch.setenv("COOPTER_USERS_FILE", str(users.path))
+    monkeypatch.setenv("COOPTER_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
+
+    started = time.perf_counter()
+    sessions = []
+    for i, role in enumerate(roles):  # all 20 open and signed in before anyone asks
+        at = AppTest.from_file(str(APP), default_timeout=180)
+        at.run()
+        if role != "public":
+            at.sidebar.text_input(key="signin-name").input(f"compte{i}")
+            at.sidebar.text_input(key="signin-password").input(f"secret-{i}")
+            next(b for b in at.sidebar.button if b.label == "Se connecter").click().run()
+        assert not at.exception, at.exception
+        sessions.append(at)
+    for i, at in enumerate(sessions):
+        at.chat_input[0].set_value(DOCS[list(DOCS)[i % len(DOCS)]][1]).run()
+        assert not at.exception, at.exception
+    wall = time.perf_counter() - started
+    for i, (role, at) in enumerate(zip(roles, sessions)):
+        doc_id = list(DOCS)[i % len(DOCS)]
+        assert (at.session_state["auth"]["role"] if "auth" in at.session_state else "public") == role
+        messages = at.session_state["messages"]
+        assert [m["kind"] for m in messages] == ["user", "assistant"]  # its own conversation only
+        answer = messages[-1]["answer"]
+        assert (doc_id in {c.doc_id for c in answer.citations}) == _expected(role, doc_id), (role, doc_id, answer.answer)
+        assert all(RANK[c.access] <= RANK[role] for c in answer.citations)
+    print(f"\n20 sessions de l'application (AppTest, 3 profils) ouvertes ensemble, chacune servie : {wall:.1f} s")

@@ -165,7 +165,7 @@ QUESTIONS = st.one_of(
 )
 
 
-@hsettings(max_examples=25 * SCALE, **FUZZ)
+@hsettings(max_examples=15 * SCALE, **FUZZ)
 @given(QUESTIONS, st.sampled_from(["public", "community", "staff"]))
 def test_any_question_gets_an_answer_or_one_clear_line(bot, question, role):
     try:
@@ -179,7 +179,7 @@ def test_any_question_gets_an_answer_or_one_clear_line(bot, question, role):
         assert all(c.access == "public" for c in answer.citations)
 
 
-@hsettings(max_examples=8 * SCALE, **FUZZ)
+@hsettings(max_examples=6 * SCALE, **FUZZ)
 @given(QUESTIONS)
 def test_cli_ask_never_shows_a_traceback(real, question):
     result = CliRunner().invoke(main, ["ask", question, "--store", str(real.store)])
