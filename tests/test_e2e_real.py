@@ -233,6 +233,10 @@ def test_naming_a_document_above_the_role_is_refused_as_if_it_did_not_exist(real
     public = real_assistant.ask(q, role="public")
     assert public.abstained and "Aucun document « guide du contributeur » n'y figure." in public.answer
     invented = real_assistant.ask(q.replace("guide du contributeur", "guide du bénévole"), role="public")
-    assert invented.answer.replace("bénévole", "X") == public.answer.replace("contributeur", "X")
+    # The refusal reads the same as for a document that does not exist (the closest documents
+    # offered after it follow the question's words, among public documents only).
+    first = public.answer.split("\n\n")[0]
+    assert invented.answer.split("\n\n")[0].replace("bénévole", "X") == first.replace("contributeur", "X")
+    assert "Guide du contributeur" not in public.answer
     community = real_assistant.ask(q, role="community")
     assert not community.abstained and GUIDE in {c.doc_id for c in community.citations}, community.answer
