@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Draft, check_citations, finish_llm
+from assistant.answer import check_citations, finish_llm
 from assistant.cli import main
-from assistant.conversation import Conversation, condense_heuristic, Turn
+from assistant.conversation import Conversation, Turn, condense_heuristic
 from assistant.errors import AccessError
 from assistant.retrieval import Filters, rrf
 from assistant.schema import Passage
