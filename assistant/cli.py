@@ -343,11 +343,11 @@ def ui(ctx, store, streamlit_args):
 
 
 @main.command(name="export")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", metavar="DOSSIER", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base.")
 @click.pass_context
 def export_cmd(ctx, folder, store):
-    """Sauvegarde dans FOLDER (neuf ou vide) la base (vecteurs, index lexical, inventaire),
+    """Sauvegarde dans DOSSIER (neuf ou vide) la base (vecteurs, index lexical, inventaire),
     le fichier des comptes et les avis des utilisateurs."""
     settings = _settings(ctx, store=store)
     _quiet_libraries()
@@ -361,7 +361,7 @@ def export_cmd(ctx, folder, store):
 
 
 @main.command(name="import")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", metavar="DOSSIER", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), help="Dossier de la base.")
 @click.option("--replace", is_flag=True, help="Écraser la base, les comptes et les avis déjà présents.")
 @click.pass_context
