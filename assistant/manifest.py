@@ -236,14 +236,17 @@ class IndexDB:
 
     def fill_bow(self, batch: int = 2000) -> int:
         """Compute `bow` for rows written before it existed; returns how many were filled."""
-        filled = 0
+        filled, after = 0, 0
         while True:
             with self.transaction():
-                rows = self.conn.execute("SELECT rowid, terms FROM chunks WHERE bow IS NULL LIMIT ?", (batch,)).fetchall()
+                rows = self.conn.execute(
+                    "SELECT rowid, terms FROM chunks WHERE rowid > ? AND bow IS NULL ORDER BY rowid LIMIT ?", (after, batch)
+                ).fetchall()
                 self.conn.executemany("UPDATE chunks SET bow = ? WHERE rowid = ?", [(self.bow(t), rid) for rid, t in rows])
             filled += len(rows)
             if len(rows) < batch:
                 return filled
+            after = rows[-1][0]
 
     def _write_doc_row(self, doc_id: str, when: str, fingerprint: str = "") -> None:
         """Recompute one document's manifest row from its chunk rows (removed when it has none)."""
@@ -482,18 +485,29 @@ class IndexDB:
     def bow_arrays(self, batch: int = 5000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every chunk's bag of terms, by rowid, as arrays: (rowids, access ranks, pairs per
         chunk, all pairs (n, 2) int32 [vocab id, count]). Rows without `bow` raise ValueError
-        (`fill_bow` first). Streams the table: no Python object per term."""
-        rowids, ranks, sizes, blobs = [], [], [], []
-        cur = self.conn.execute("SELECT rowid, access_rank, bow FROM chunks ORDER BY rowid")
-        while rows := cur.fetchmany(batch):
-            for rid, rank, blob in rows:
-                if blob is None:
-                    raise ValueError(f"passage {rid} sans sac de termes (IndexDB.fill_bow)")
-                rowids.append(rid)
-                ranks.append(rank)
-                sizes.append(len(blob) // 8)
-                blobs.append(blob)
-        pairs = np.frombuffer(b"".join(blobs), dtype="<i4").reshape(-1, 2)
+        (`fill_bow` first). Streams the table into one preallocated buffer: no Python object
+        per term, no second copy."""
+        snapshot = not self.conn.in_transaction
+        if snapshot:
+            self.conn.execute("BEGIN")  # the size and the rows read from one state of the table
+        try:
+            total, missing = self.conn.execute("SELECT coalesce(sum(length(bow)), 0), count(*) - count(bow) FROM chunks").fetchone()
+            if missing:
+                raise ValueError(f"{missing} passage(s) sans sac de termes (IndexDB.fill_bow)")
+            buf = np.empty(total, dtype=np.uint8)
+            rowids, ranks, sizes, pos = [], [], [], 0
+            cur = self.conn.execute("SELECT rowid, access_rank, bow FROM chunks ORDER BY rowid")
+            while rows := cur.fetchmany(batch):
+                for rid, rank, blob in rows:
+                    buf[pos : pos + len(blob)] = np.frombuffer(blob, dtype=np.uint8)
+                    pos += len(blob)
+                    rowids.append(rid)
+                    ranks.append(rank)
+                    sizes.append(len(blob) // 8)
+        finally:
+            if snapshot:
+                self.conn.execute("COMMIT")
+        pairs = buf.view("<i4").reshape(-1, 2)
         return (np.array(rowids, dtype=np.int64), np.array(ranks, dtype=np.int8),
                 np.array(sizes, dtype=np.int64), pairs)
 

@@ -112,6 +112,11 @@ def test_a_database_without_term_ids_is_filled_and_scores_the_same(settings, cor
     lexical_index.build(db)
     assert db.conn.execute("SELECT count(*) FROM chunks WHERE bow IS NULL").fetchone()[0] == 0
     assert _level_scores(settings) == before
+    # filled in small batches too
+    filled = {rid: bow for rid, bow in db.conn.execute("SELECT rowid, bow FROM chunks")}
+    db.conn.execute("UPDATE chunks SET bow = NULL")
+    assert db.fill_bow(batch=3) == len(filled) > 3
+    assert dict(db.conn.execute("SELECT rowid, bow FROM chunks")) == filled
 
 
 def test_term_ids_stay_consistent_after_a_failed_write(settings, corpus):
