@@ -165,8 +165,14 @@ def run(
     chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap)
     report = IngestReport(store=store.label)
     db = store.index(create=True)
+    interrupted = db.get_state(S_DIRTY) == "1"
+    before = db.doc_hashes() if interrupted else {}
     reconciled = _reconcile_if_needed(store, db, report)
     known = db.doc_hashes()
+    if interrupted:
+        # Documents the reconciliation entered or changed were being written by the killed run:
+        # a new one may hold only its first upsert batch, every chunk with the right hash. Redo them.
+        force = set(force) | {d for d, h in known.items() if before.get(d) != h}
     prints, refresh = db.fingerprints(), {}
     seen: set[str] = set()
     db.set_state(S_DIRTY, "1")

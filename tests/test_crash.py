@@ -122,3 +122,31 @@ def test_sigkill_during_ingest_then_rerun_leaves_a_consistent_store(tmp_path, ph
     print(f"\nSIGKILL {phase} : {interrupted}/{RUNS} ingestions tuées en cours, {damaged} laissant un écart, "
           f"graine {SEED}, 0 écart après reprise")
     assert interrupted >= 1 or RUNS < 3, "no kill landed while ingest ran: widen the window"
+
+
+def test_kill_between_two_upsert_batches_of_a_new_document(tmp_path):
+    """A document of more than 500 chunks is written to Chroma in several batches: a kill after
+    the first leaves a truncated new document whose chunks all carry the right hash. The next
+    run must not take it for complete."""
+    from assistant.manifest import S_DIRTY
+    from assistant.store import open_store
+    from ingest.chunking import Chunker
+    from ingest.loaders import load
+
+    settings = _settings(tmp_path)
+    _corpus(settings.corpus_dir, 1, keep=3)
+    embedder = HashingEmbedder()
+    run(settings, embedder=embedder)
+    big = write(settings.corpus_dir / "public" / "gros.md", front("Gros document") + "".join(
+        f"## Partie {i}\n\nLa partie {i} décrit une coopération territoriale entre collectivités.\n\n" for i in range(520)))
+    chunks = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap).chunk(load(big, settings.corpus_dir))
+    assert len(chunks) > 500
+    store = open_store(settings, embedder=embedder)
+    first = chunks[:500]  # what the killed run wrote: its first batch only
+    store.upsert([c.id for c in first], embedder.embed_passages([c.embedding_text() for c in first]),
+                 [c.text for c in first], [c.metadata() for c in first])
+    store.index().set_state(S_DIRTY, "1")
+    run(settings, embedder=embedder)
+    report = check(settings, embedder=embedder)
+    assert report.ok, [str(i) for i in report.issues]
+    assert len(open_store(settings).chunk_ids("public/gros")) == len(chunks)
