@@ -61,6 +61,7 @@ def build(db: IndexDB) -> int:
     """
     bm25s = _quiet_bm25s()
     started = time.perf_counter()
+    db.ensure_schema()  # `db` may have been opened as a reader (coopter check --repair)
     try:
         rowids, ranks, sizes, pairs = db.bow_arrays()
     except ValueError:  # rows written before `bow` existed: filled once
@@ -107,18 +108,26 @@ def _save_level(bm25s, db: IndexDB, out: Path, visible, lengths, term, doc, tf) 
     """
     keep = visible[doc]
     t, local_doc, f = term[keep], (np.cumsum(visible) - 1)[doc[keep]].astype(np.int32), tf[keep]
+    del keep
     n_docs = int(visible.sum())
     dl = lengths[visible]
     avg = np.array(dl).mean()
     starts = np.flatnonzero(np.diff(t, prepend=-1)) if len(t) else np.zeros(0, dtype=np.int64)  # t is sorted
     present, df = t[starts], np.diff(np.append(starts, len(t)))
-    column = np.repeat(np.arange(len(present)), df)
+    del t, starts
     idf_by_df = {int(x): math.log(1 + (n_docs - int(x) + 0.5) / (int(x) + 0.5)) for x in np.unique(df)}
     idf = np.array([idf_by_df[int(x)] for x in df], dtype=np.float32)
+    # In place, in bm25s's order of operations: norm per chunk, then tf / (norm + tf), * idf.
+    norm = K1 * ((1 - B) + B * dl / avg)
     tfc = f.astype(np.float64)
-    tfc = tfc / (K1 * ((1 - B) + B * dl[local_doc] / avg) + tfc)
-    data = (idf[column].astype(np.float64) * tfc).astype(np.float32)
-    del tfc, column
+    del f
+    den = norm[local_doc]
+    den += tfc
+    np.divide(tfc, den, out=tfc)
+    del den
+    tfc *= np.repeat(idf, df)
+    data = tfc.astype(np.float32)
+    del tfc
     indptr = np.zeros(len(present) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
     vocab = {word: i for i, word in enumerate(db.vocab_terms(present))}

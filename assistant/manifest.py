@@ -158,14 +158,18 @@ class IndexDB:
         if create:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.executescript(_SCHEMA)
-            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(chunks)")}
-            if "bow" not in columns:  # a database from before `bow`: filled by `fill_bow`
-                self.conn.execute("ALTER TABLE chunks ADD COLUMN bow BLOB")
-            if "fingerprint" not in {row[1] for row in self.conn.execute("PRAGMA table_info(documents)")}:
-                self.conn.execute("ALTER TABLE documents ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''")
+            self.ensure_schema()
             if self.get_state(S_SCHEMA) is None:
                 self.set_state(S_SCHEMA, str(INDEX_SCHEMA_VERSION))
+
+    def ensure_schema(self) -> None:
+        """Create the tables, and add the columns a database from an older version lacks
+        (`bow`, filled by `fill_bow`; `fingerprint`). Writers only; cheap when up to date."""
+        self.conn.executescript(_SCHEMA)
+        if "bow" not in {row[1] for row in self.conn.execute("PRAGMA table_info(chunks)")}:
+            self.conn.execute("ALTER TABLE chunks ADD COLUMN bow BLOB")
+        if "fingerprint" not in {row[1] for row in self.conn.execute("PRAGMA table_info(documents)")}:
+            self.conn.execute("ALTER TABLE documents ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''")
 
     @property
     def dir(self) -> Path:

@@ -5,6 +5,7 @@ after filling a database written before term ids were stored."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +139,47 @@ def test_term_ids_stay_consistent_after_a_failed_write(settings, corpus):
     for terms, bow in db.conn.execute("SELECT terms, bow FROM chunks"):
         pairs = np.frombuffer(bow, dtype="<i4").reshape(-1, 2)
         assert sorted(t for i, n in pairs for t in [vocab[int(i)]] * int(n)) == sorted(terms.split())
+
+
+def _downgrade(path) -> None:
+    """Rewrite the index database at `path` with the schema of before term ids and
+    fingerprints (no `bow`, no `fingerprint`, no `vocab`), keeping its rows."""
+    import re
+    import sqlite3
+
+    from assistant import manifest
+
+    schema = manifest._SCHEMA.replace("terms TEXT NOT NULL,", "terms TEXT NOT NULL").replace("last_ingest TEXT,", "last_ingest TEXT")
+    schema = re.sub(r"\n.*(bow BLOB|fingerprint TEXT|TABLE IF NOT EXISTS vocab).*", "", schema)
+    old = path.with_name("old.sqlite3")
+    conn = sqlite3.connect(old)
+    conn.executescript(schema)
+    conn.execute("ATTACH ? AS cur", (str(path),))
+    for table in ("chunks", "documents", "state"):
+        cols = ", ".join(row[1] for row in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table}({cols}) SELECT {cols} FROM cur.{table}")
+    conn.commit()
+    conn.execute("DETACH cur")
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    old.rename(path)
+
+
+def test_a_database_from_before_term_ids_and_fingerprints_is_migrated(settings, corpus):
+    ingest(settings)
+    before = _level_scores(settings)
+    db = _db(settings)
+    path = db.path
+    db.close()
+    _downgrade(path)
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        assert "bow" not in {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}
+        assert "fingerprint" not in {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    lexical_index.build(_db(settings))  # opened as a reader, as `coopter check --repair` does
+    assert _level_scores(settings) == before
+    report = ingest(settings)
+    assert report.chunks_written == 0 and len(report.unchanged) == 8
+    assert_agreement(settings)
