@@ -4,6 +4,8 @@ A content hash per document decides what to do: unchanged documents are not re-e
 changed one has all its chunks replaced (new chunks written before old ones are removed, so a
 crash never leaves it missing), and a document gone from the corpus is purged (`prune`).
 A file that cannot be read is skipped with its reason; its previous version, if any, is kept.
+A file whose bytes (and sidecar's) match the fingerprint the manifest recorded when it was last
+loaded is unchanged without being parsed (`file_fingerprint`).
 
 The index database beside the store (lexical index + document manifest, assistant/manifest.py)
 follows the vectors document by document, in the same order: vectors written, stale vectors
@@ -11,7 +13,7 @@ removed, then one SQLite transaction writes the document's chunks and terms, rem
 ones and records its hash in the manifest last. A run that dies between the two leaves the
 manifest on the older hash, so the next run redoes that document; a `dirty` flag set during the
 run makes the next one reconcile the database with Chroma first. The per-level BM25 files are
-rebuilt once at the end of a run that changed something.
+rebuilt once at the end of a run that changed something, from the term ids stored per chunk.
 """
 
 from __future__ import annotations
