@@ -107,8 +107,9 @@ class Assistant:
 
     def _finish(self, question, role, standalone, passages, draft: Draft, timings, conversation, started) -> Answer:
         passages = access.visible(passages + draft.extra, role)
+        suggestions: list[str] = []
         if draft.abstained:
-            text, citations = self._refusal(question or standalone, passages, role), []
+            (text, suggestions), citations = self._refusal(question or standalone, passages, role), []
         else:
             text, citations = draft.text, to_citations(draft, passages)
         if question and not is_french(question):
@@ -123,6 +124,7 @@ class Assistant:
             standalone_question=standalone,
             retrieved=passages,
             confidence=draft.confidence,
+            suggestions=suggestions,
         )
         if conversation is not None:
             conversation.add(
@@ -183,16 +185,18 @@ class Assistant:
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         yield self._finish(question, role, standalone, passages, draft, timings, conversation, started)
 
-    def _refusal(self, question: str, passages: list[Passage], role: str) -> str:
-        """The abstention message: where it searched, the closest documents `role` may open
-        (`passages` are access-checked), and starter questions nearest to the question."""
+    def _refusal(self, question: str, passages: list[Passage], role: str) -> tuple[str, list[str]]:
+        """The abstention message and the questions it suggests: where it searched, the closest
+        documents `role` may open (`passages` are access-checked), and the starter questions
+        nearest to the question."""
         if not question:
-            return abstention_text(self.searched_types(role))
+            return abstention_text(self.searched_types(role)), []
         if self._starters is None:
             self._starters = StarterIndex(self.embedder)
         docs = [title for _, title in closest_documents(passages, 3)]
         unseen = self._unseen_document(question, passages, role)
-        return abstention_text(self.searched_types(role), docs, self._starters.closest(question, 2), unseen)
+        questions = self._starters.closest(question, 2)
+        return abstention_text(self.searched_types(role), docs, questions, unseen), questions
 
     def _confidence(self, question: str, passages: list[Passage], role: str) -> float:
         if not passages:

@@ -256,6 +256,9 @@ class Answer:
     # Every passage retrieved (already access-checked), for evaluation only; never shown to users.
     retrieved: list[Passage] = field(default_factory=list, repr=False)
     confidence: float = 0.0
+    # With a refusal: questions the corpus answers, nearest to the one asked (the web app offers
+    # them as buttons).
+    suggestions: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI contract: question, answer, abstained, citations, timings_ms."""
@@ -265,6 +268,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "suggestions": self.suggestions,
         }
 
 

@@ -130,7 +130,8 @@ def test_cli_ask_json_contract_and_stdin_batch(settings, monkeypatch):
     r = CliRunner().invoke(main, ["ask", "Qu'est-ce qu'un pôle territorial de coopération économique ?", "--store", str(settings.store), "--json"])
     assert r.exit_code == 0, r.output
     obj = json.loads(r.stdout)
-    assert set(obj) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(obj) == {"question", "answer", "abstained", "citations", "timings_ms", "suggestions"}
+    assert obj["suggestions"] == []  # only a refusal suggests questions
     assert not obj["abstained"] and obj["citations"]
     assert set(obj["citations"][0]) == {"n", "doc_id", "title", "section", "page", "access", "source", "text", "score"}
     for c in obj["citations"]:
@@ -174,6 +175,7 @@ def test_a_refusal_offers_the_closest_documents_and_answerable_questions(setting
         offered = [ln[2:] for ln in answer.answer.split("Questions auxquelles je sais répondre :\n")[1].splitlines()
                    if ln.startswith("- ")]
         assert len(offered) == 2 and set(offered) <= starters
+        assert answer.suggestions == offered and answer.to_json()["suggestions"] == offered
         for title in hidden:
             assert title not in _dump(answer)
     staff = bot.ask(q, role="staff")

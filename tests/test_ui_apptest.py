@@ -491,3 +491,18 @@ def test_coopter_ui_starts_the_warm_up_with_the_server(monkeypatch, tmp_path):
     assert server[server.index("--server.scriptHealthCheckEnabled") + 1] == "true"
     assert helper[1].endswith(os.path.join("ui", "warmup.py")) and "server.port=8600" in helper
     assert "--server.port" not in helper  # the helper must not pass for the server
+
+
+@slow
+def test_a_refusal_offers_its_suggested_questions_as_buttons(app):
+    ask(app, "Quelle est la recette de la tarte tatin ?")
+    answer = app.session_state["messages"][-1]["answer"]
+    assert answer.abstained and len(answer.suggestions) == 2
+    shown = text_of(app.chat_message[-1])
+    assert "Je ne trouve pas" in shown and "Questions auxquelles je sais répondre :" not in shown
+    buttons = [b for b in app.button if (b.key or "").startswith("suggest-")]
+    assert [b.label for b in buttons] == answer.suggestions
+    app.button(key=buttons[0].key).click().run()
+    assert not app.exception, app.exception
+    follow = app.session_state["messages"][-1]["answer"]
+    assert follow.question == answer.suggestions[0] and not follow.abstained

@@ -152,6 +152,29 @@ def answer_sources(answer, key: str) -> None:
         st.caption("Sources")
         for citation in answer.citations:
             source_card(citation, key)
+    suggestions(answer, key)
+
+
+SUGGESTIONS_HEADING = "\n\nQuestions auxquelles je sais répondre :"
+
+
+def refusal_markdown(text: str) -> str:
+    """A refusal's text without its list of questions (the app shows them as buttons)."""
+    head, _, tail = text.partition(SUGGESTIONS_HEADING)
+    if not tail:
+        return text
+    rest = tail.split("\n\n", 1)
+    return head + ("\n\n" + rest[1] if len(rest) > 1 else "")
+
+
+def suggestions(answer, key: str) -> None:
+    """Questions a refusal suggests, as buttons that ask them."""
+    if not getattr(answer, "suggestions", None):
+        return
+    st.caption("Questions auxquelles je sais répondre")
+    for i, question in enumerate(answer.suggestions):
+        st.button(question, key=f"suggest-{key}-{i}", on_click=session.ask_later, args=(question,),
+                  type="tertiary", icon=":material/help:")
 
 
 def _on_rating(msg: dict, db_path) -> None:
@@ -193,7 +216,7 @@ def feedback(msg: dict, db_path) -> None:
 
 def assistant_message(msg: dict, db_path) -> None:
     """A past answer: text, source cards, feedback."""
-    st.markdown(answer_markdown(msg["text"]))
+    st.markdown(answer_markdown(refusal_markdown(msg["text"])))
     answer = msg["answer"]
     if answer is not None:
         answer_sources(answer, msg["id"])

@@ -105,7 +105,7 @@ if question:
             msg["timing"] = {"search": clock["search"], "total": time.monotonic() - started}
             with status.container():
                 timing_caption(msg)
-            box.markdown(components.answer_markdown(answer.answer))
+            box.markdown(components.answer_markdown(components.refusal_markdown(answer.answer)))
             with sources.container():
                 components.answer_sources(answer, msg["id"])
                 components.feedback(msg, settings.feedback_db)
