@@ -489,6 +489,7 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         if i in used or u.fragment or _near_duplicate(u.terms, terms_seen):
             continue
         lines: list[Line] = [(passages[u.pi], u.text, u.kind == "item")]
+        seen_before = len(terms_seen)
         used.add(i)
         terms_seen.append(u.terms)
         words += len(u.text.split())
@@ -512,6 +513,11 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
                 for line in _continuation(tail, passages, next_passage, max(40, budget_words - words)):
                     lines.append(line)
                     words += len(line[1].split())
+        if len(lines) == 1 and OPENS_RE.search(u.text):
+            # « … aux leviers suivants : » without them says nothing.
+            words -= len(u.text.split())
+            del terms_seen[seen_before:]
+            continue
         chosen[i] = lines
     # Read in the order of the passages' relevance, then of the text.
     first_rank: dict[int, int] = {}
@@ -600,12 +606,17 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             cited.append(pi)
         n = cited.index(pi) + 1
         highlights.setdefault(n, []).append(re.sub(r"^\*\*.*?\*\* — ", "", text))
-        if is_item:
+        # A lone item (« Et qui le finance ? » → one partner of a list) reads as a sentence.
+        lone = is_item and not (k > 0 and lines[k - 1][2]) and not (k + 1 < len(lines) and lines[k + 1][2])
+        if is_item and not lone:
             if prose:
                 out.append(" ".join(prose))
                 prose = []
             item = text.rstrip(" .;,")
             out.append(f"- {item[:1].upper() + item[1:]} [{n}]")
+        elif lone:
+            item = text.rstrip(" .;,")
+            prose.append(f"{_clean_end(item[:1].upper() + item[1:])} [{n}]")
         else:
             before_list = k + 1 < len(lines) and lines[k + 1][2] and text.rstrip().endswith(":")
             prose.append(f"{_clean_end(text, before_list)} [{n}]")

@@ -279,3 +279,18 @@ def test_a_list_announced_at_the_end_of_a_chunk_competes_in_list_answers(cache):
                   next_passage=lambda p: nxt if p.chunk_id == "a" else None)
     assert got is not None and "plateforme de financement participatif" in got.text, got.text
     assert [p.chunk_id for p in got.extra] == ["b"]
+
+
+def test_a_line_announcing_what_is_not_brought_is_left_out_and_a_lone_item_reads_as_a_sentence(cache):
+    passages = [
+        P("a", "La Région Bourgogne Franche Comté finance le Générateur BFC depuis sa création.\n\n"
+               "Partenaires :\n- la Région Bourgogne Franche Comté, qui finance le Générateur BFC ;\n"),
+        P("b", "Le Générateur BFC finance aussi les actions suivantes :\n- zzz qqq ;\n- www yyy ;", doc="guides/other"),
+    ]
+    got = compose("Qui finance le Générateur BFC ?", passages, cache, idf)
+    assert got is not None
+    lines = got.text.splitlines()
+    for k, line in enumerate(lines):  # an announcing line is always followed by what it announces
+        if re.search(r":\s*\[\d+\]$", line):
+            assert k + 1 < len(lines) and lines[k + 1].startswith("- "), got.text
+    assert "- La Région" not in got.text  # one item alone is a sentence, not a one-line list
