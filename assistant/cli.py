@@ -51,7 +51,7 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar="COMMANDE [ARGUMENTS]...")
 @click.option("--config", type=click.Path(dir_okay=False), help="Fichier TOML de réglages (sinon $COOPTER_CONFIG ou ./coopter.toml).")
 @click.option("-v", "--verbose", is_flag=True, help="Journal détaillé sur la sortie d'erreur.")
 @click.version_option(package_name="coopter-assistant")

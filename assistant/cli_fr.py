@@ -10,9 +10,9 @@ import importlib
 
 CATALOG: dict[str, str] = {
     "Usage:": "Utilisation :",
-    "Options": "Options",
-    "Commands": "Commandes",
-    "Positional arguments": "Arguments",
+    "Options": "Options ",  # click adds the colon: « Options : »
+    "Commands": "Commandes ",
+    "Positional arguments": "Arguments ",
     "Show this message and exit.": "Affiche cette aide et quitte.",
     "Show the version and exit.": "Affiche la version et quitte.",
     "%(prog)s, version %(version)s": "%(prog)s, version %(version)s",
