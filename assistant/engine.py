@@ -211,7 +211,9 @@ class Assistant:
         """A document the question names that `role` cannot see (or ''): see named_docs."""
         if not named_documents(question):
             return ""
-        return unseen_named_document(question, self.store.index().documents(role), access.visible(passages, role))
+        return unseen_named_document(
+            question, lambda: self.store.index().documents(role), access.visible(passages, role)
+        )
 
     def _draft(self, question, standalone, passages, score, role, conversation=None) -> Draft:
         """Abstain below the threshold or when the question names a document the asker cannot

@@ -10,6 +10,7 @@ clearance: a restricted document and a document that does not exist look the sam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .lexical import analyze
 from .schema import DOC_TYPE_LABELS_FR
@@ -46,23 +47,44 @@ def _has_all(words: list[str], known: set[str]) -> bool:
     return all(any(k.startswith(w[:5]) or w.startswith(k[:5]) for k in known if len(k) > 2) for w in words)
 
 
+@lru_cache(maxsize=65536)
+def _label_terms(label: str) -> frozenset[str]:
+    return frozenset(analyze(label))
+
+
+def _doc_label(doc) -> str:
+    """Title, type (code and French label) and source of a manifest row or a passage."""
+    meta = getattr(doc, "meta", None)
+    if meta is not None:  # a Passage
+        title, kind, source = doc.title, meta.get("type", ""), meta.get("source", "")
+    else:
+        title, kind, source = doc.title, doc.type, doc.source
+    return f"{title} {kind} {DOC_TYPE_LABELS_FR.get(kind, kind)} {source}"
+
+
 def unseen_named_document(question: str, visible_docs, passages=()) -> str:
     """The name of a document the question names but the asker cannot see, or ''.
 
-    Unseen: no document in `visible_docs` (manifest rows the asker may see) carries all the words
-    of that name in its title, type or source, and the retrieved `passages` (access-checked) do
-    not mention it either (a document named inside another one: « la note rédigée pour l'ADEME
-    en 2018 » is described by the programme page)."""
+    Unseen: no document in `visible_docs` (manifest rows the asker may see, or a callable that
+    returns them) carries all the words of that name in its title, type or source, and the
+    retrieved `passages` (access-checked) do not mention it either (a document named inside
+    another one: « la note rédigée pour l'ADEME en 2018 » is described by the programme page).
+    The retrieved passages are checked first: the manifest is read only when they do not settle it.
+    """
     mentioned: set[str] | None = None
+    docs = None
     for name in named_documents(question):
         words = [w for w in dict.fromkeys(analyze(name)) if w not in NOT_NAME and len(w) > 2]
         if not words:
             continue
-        if any(_has_all(words, set(analyze(f"{d.title} {d.type} {DOC_TYPE_LABELS_FR.get(d.type, d.type)} {d.source}")))
-               for d in visible_docs):
+        if any(_has_all(words, _label_terms(_doc_label(p))) for p in passages):
             continue
         if mentioned is None:
             mentioned = set(analyze(" ".join(p.text for p in passages)))
-        if not _has_all(words, mentioned):
+        if _has_all(words, mentioned):
+            continue
+        if docs is None:
+            docs = visible_docs() if callable(visible_docs) else visible_docs
+        if not any(_has_all(words, _label_terms(_doc_label(d))) for d in docs):
             return name
     return ""
