@@ -70,6 +70,8 @@ class Draft:
     highlights: dict[int, list[str]]
     # Chunks cited beyond the retrieved ones (the continuation of an announcing sentence).
     extra: list[Passage] = field(default_factory=list)
+    # A document the question names that the asker cannot see (the refusal says so).
+    unseen: str = ""
 
 
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s*")

@@ -109,7 +109,7 @@ class Assistant:
         passages = access.visible(passages + draft.extra, role)
         suggestions: list[str] = []
         if draft.abstained:
-            (text, suggestions), citations = self._refusal(question or standalone, passages, role), []
+            (text, suggestions), citations = self._refusal(question or standalone, passages, role, draft.unseen), []
         else:
             text, citations = draft.text, to_citations(draft, passages)
         if question and not is_french(question):
@@ -171,8 +171,9 @@ class Assistant:
             on_retrieved(access.visible(passages, role), dict(timings))
         t0 = time.perf_counter()
         score = self._confidence(standalone, passages, role)
-        if self.llm is None or score < self.settings.abstain_threshold or self._unseen_document(question, passages, role):
-            draft = self._draft(question, standalone, passages, score, role, conversation)
+        unseen = self._unseen_document(question, passages, role)
+        if self.llm is None or score < self.settings.abstain_threshold or unseen:
+            draft = self._draft(question, standalone, passages, score, role, conversation, unseen)
             if not draft.abstained:
                 for piece in draft.text.split(" "):
                     yield piece + " "
@@ -185,7 +186,7 @@ class Assistant:
         timings["answer_ms"] = (time.perf_counter() - t0) * 1000
         yield self._finish(question, role, standalone, passages, draft, timings, conversation, started)
 
-    def _refusal(self, question: str, passages: list[Passage], role: str) -> tuple[str, list[str]]:
+    def _refusal(self, question: str, passages: list[Passage], role: str, unseen: str = "") -> tuple[str, list[str]]:
         """The abstention message and the questions it suggests: where it searched, the closest
         documents `role` may open (`passages` are access-checked), and the starter questions
         nearest to the question."""
@@ -194,7 +195,6 @@ class Assistant:
         if self._starters is None:
             self._starters = StarterIndex(self.embedder)
         docs = [title for _, title in closest_documents(passages, 3)]
-        unseen = self._unseen_document(question, passages, role)
         questions = self._starters.closest(question, 2)
         return abstention_text(self.searched_types(role), docs, questions, unseen), questions
 
@@ -215,12 +215,15 @@ class Assistant:
             question, lambda: self.store.index().documents(role), access.visible(passages, role)
         )
 
-    def _draft(self, question, standalone, passages, score, role, conversation=None) -> Draft:
+    def _draft(self, question, standalone, passages, score, role, conversation=None, unseen=None) -> Draft:
         """Abstain below the threshold or when the question names a document the asker cannot
-        see; else compose (extractive) or generate (LLM) the answer."""
+        see (`unseen`, computed here unless the caller has it); else compose (extractive) or
+        generate (LLM) the answer."""
         s = self.settings
-        if not passages or score < s.abstain_threshold or self._unseen_document(question, passages, role):
-            return Draft("", [], True, score, {})
+        if unseen is None:
+            unseen = self._unseen_document(question, passages, role)
+        if not passages or score < s.abstain_threshold or unseen:
+            return Draft("", [], True, score, {}, unseen=unseen)
         if self.llm is not None:
             return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)
         # The condensed question chose the passages; a follow-up's own words choose the sentences.
