@@ -102,14 +102,14 @@ def test_question_on_a_scanned_page_is_answered_and_cited_with_its_page(settings
     assert "OCR" not in meta_line("note", "public", "2024", "", 3)
 
 
-@needs_ocr
-def test_a_mixed_pdf_reads_only_its_scanned_pages_by_ocr(tmp_path):
+def _mixed_pdf(tmp_path, **scan_options):
+    """corpus c/mixte.pdf: a page with a text layer, then a scanned page (PAGE_2)."""
+    from pypdf import PdfWriter
+
     from .test_bad_input import make_pdf
 
     text_pdf = make_pdf(tmp_path / "texte.pdf", ["Page avec une couche texte sur les PTCE."])
-    scan_pdf = make_scanned_pdf(tmp_path / "scan.pdf", [PAGE_2], sidecar=None)
-    from pypdf import PdfWriter
-
+    scan_pdf = make_scanned_pdf(tmp_path / "scan.pdf", [PAGE_2], sidecar=None, **scan_options)
     writer = PdfWriter()
     writer.append(str(text_pdf))
     writer.append(str(scan_pdf))
@@ -117,6 +117,12 @@ def test_a_mixed_pdf_reads_only_its_scanned_pages_by_ocr(tmp_path):
     out.parent.mkdir()
     writer.write(str(out))
     write(out.with_name("mixte.pdf.meta.yaml"), META)
+    return out
+
+
+@needs_ocr
+def test_a_mixed_pdf_reads_only_its_scanned_pages_by_ocr(tmp_path):
+    out = _mixed_pdf(tmp_path)
     doc = load(out, tmp_path / "c")
     assert doc.ocr_pages == {2}
     assert "couche texte" in doc.pages[0] and "Haut-Jura" in doc.pages[1]
@@ -137,20 +143,8 @@ def test_without_tesseract_a_scanned_pdf_is_refused_saying_what_to_install(tmp_p
 
 
 def test_without_tesseract_a_partly_scanned_pdf_keeps_its_text_and_says_so(tmp_path, monkeypatch):
-    from .test_bad_input import make_pdf
-
     _no_tesseract(monkeypatch)
-    text_pdf = make_pdf(tmp_path / "texte.pdf", ["Page avec une couche texte sur les PTCE."])
-    scan_pdf = make_scanned_pdf(tmp_path / "scan.pdf", [PAGE_2], dpi=100, sidecar=None)
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.append(str(text_pdf))
-    writer.append(str(scan_pdf))
-    out = tmp_path / "c" / "mixte.pdf"
-    out.parent.mkdir()
-    writer.write(str(out))
-    write(out.with_name("mixte.pdf.meta.yaml"), META)
+    out = _mixed_pdf(tmp_path, dpi=100)
     doc = load(out, tmp_path / "c")
     assert doc.ocr_pages == set() and "couche texte" in doc.pages[0]
     assert any("1 page(s) scannée(s) non lue(s)" in n and "tesseract-ocr-fra" in n for n in doc.notes)
