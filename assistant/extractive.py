@@ -43,6 +43,9 @@ ANNOUNCE_RE = re.compile(
     r"|s'ajoutent|s’ajoutent",
     re.I,
 )
+# A sentence that opens on what the previous one named (« Ces approches cibleront… », « Elle
+# réunit… ») elaborates it: it comes with it.
+ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |ils |elles |leur |leurs |son |sa |ses )", re.I)
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -312,7 +315,13 @@ def _clean_end(text: str, before_list: bool = False) -> str:
 
 
 def _near_duplicate(terms: set[str], chosen: list[set[str]]) -> bool:
-    return any(len(terms & c) / max(1, len(terms | c)) > 0.6 for c in chosen)
+    """Nearly the same words as one chosen unit, or hardly a word that the chosen ones do not
+    already hold (a project sheet restating its source: « Toulouse Métropole, qui soutient le
+    programme… » after « La Place… soutenu par Toulouse Métropole… »)."""
+    if any(len(terms & c) / max(1, len(terms | c)) > 0.6 for c in chosen):
+        return True
+    said = set().union(*chosen) if chosen else set()
+    return len(terms) >= 4 and len(terms - said) <= 0.25 * len(terms)
 
 
 def compose(
@@ -513,6 +522,17 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
                 for line in _continuation(tail, passages, next_passage, max(40, budget_words - words)):
                     lines.append(line)
                     words += len(line[1].split())
+        elif u.kind == "sentence":
+            # The sentence right after, when it elaborates this one (« Ces approches… »).
+            nxt = i + 1
+            if (nxt < len(units) and nxt not in used and units[nxt].pi == u.pi and units[nxt].block == u.block
+                    and units[nxt].kind == "sentence" and ANAPHORA_RE.match(units[nxt].text)
+                    and not _near_duplicate(units[nxt].terms, terms_seen)):
+                e = units[nxt]
+                used.add(nxt)
+                terms_seen.append(e.terms)
+                lines.append((passages[e.pi], e.text, False))
+                words += len(e.text.split())
         if len(lines) == 1 and OPENS_RE.search(u.text):
             # « … aux leviers suivants : » without them says nothing.
             words -= len(u.text.split())

@@ -294,3 +294,23 @@ def test_a_line_announcing_what_is_not_brought_is_left_out_and_a_lone_item_reads
         if re.search(r":\s*\[\d+\]$", line):
             assert k + 1 < len(lines) and lines[k + 1].startswith("- "), got.text
     assert "- La Région" not in got.text  # one item alone is a sentence, not a one-line list
+
+
+def test_a_sentence_that_elaborates_the_chosen_one_comes_with_it(cache):
+    text = ("Depuis fin 2024, l'ADEME s'ouvre à une pluralité d'approches de coopération économique. "
+            "Ces approches solliciteront une diversité de disciplines scientifiques (sociologie, sciences juridiques). "
+            "Le programme publie aussi une lettre de recherche chaque année.")
+    got = compose("Qu'est-ce qui a changé depuis fin 2024 dans les approches de l'ADEME ?", [P("a", text)], cache, idf)
+    assert got is not None
+    assert "pluralité d'approches" in got.text and "sociologie, sciences juridiques" in got.text
+    assert got.text.index("pluralité") < got.text.index("Ces approches")  # read in the source's order
+
+
+def test_a_unit_that_only_restates_what_was_chosen_is_left_out(cache):
+    sheet = P("a", "La Place est un programme d'accompagnement à Toulouse, soutenu par Toulouse Métropole dans le "
+                   "cadre de sa politique de soutien au développement de l'ESS.", doc="fiches-projets/la-place")
+    guide = P("b", "Toulouse Métropole, qui soutient le programme au titre de sa politique de développement de l'ESS.",
+              doc="guides/reperes")
+    got = compose("Comment Toulouse Métropole soutient-elle le programme La Place, dans sa politique de développement "
+                  "de l'ESS ?", [sheet, guide], cache, idf)
+    assert got is not None and len(_claims(got.text)) == 1 and got.cited == [1]
