@@ -40,7 +40,9 @@ OPENS_RE = re.compile(r"[:：]\s*$")
 ANNOUNCE_RE = re.compile(
     r"(différent(e)?s \w+|diverses? \w+|plusieurs \w+|suivant(e)?s|ci-dessous|comme suit|s'ajoutent|"
     r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$"
-    r"|s'ajoutent|s’ajoutent",
+    r"|s'ajoutent|s’ajoutent"
+    # « … tient à sa double portée. » announces both; « D'une part, … » announces « D'autre part ».
+    r"|\b(double|triple)\b|^d['’]une part\b",
     re.I,
 )
 # A sentence that opens on what the previous one named (« Ces approches cibleront… », « Elle
@@ -524,8 +526,10 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
                     words += len(line[1].split())
         elif u.kind == "sentence":
             # The sentence right after, when it elaborates this one (« Ces approches… »).
+            # Also the first sentence of the next paragraph when this one ends its own (« … l'ADEME
+            # entend toute dynamique… » / « Elle associe des entreprises… »).
             nxt = i + 1
-            if (nxt < len(units) and nxt not in used and units[nxt].pi == u.pi and units[nxt].block == u.block
+            if (nxt < len(units) and nxt not in used and units[nxt].pi == u.pi and units[nxt].block in (u.block, u.block + 1)
                     and units[nxt].kind == "sentence" and ANAPHORA_RE.match(units[nxt].text)
                     and not _near_duplicate(units[nxt].terms, terms_seen)):
                 e = units[nxt]

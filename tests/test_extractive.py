@@ -314,3 +314,20 @@ def test_a_unit_that_only_restates_what_was_chosen_is_left_out(cache):
     got = compose("Comment Toulouse Métropole soutient-elle le programme La Place, dans sa politique de développement "
                   "de l'ESS ?", [sheet, guide], cache, idf)
     assert got is not None and len(_claims(got.text)) == 1 and got.cited == [1]
+
+
+def test_an_enumeration_announced_by_a_double_or_d_une_part_comes_whole(cache):
+    text = ("L'intérêt de la démarche de La Place tient à sa double portée dans le temps. D'une part, elle permet "
+            "d'accéder collectivement à des opportunités de court terme. D'autre part, elle aide à structurer des "
+            "coopérations sur le plus long terme.\n\nLa démarche relie aussi les entreprises à la commande publique.")
+    got = compose("Quelle est la portée de la démarche de La Place dans le temps ?", [P("a", text)], cache, idf)
+    assert got is not None and "court terme" in got.text and "plus long terme" in got.text
+
+
+def test_a_paragraph_opening_on_a_pronoun_continues_the_chosen_sentence(cache):
+    text = ("Par coopération économique territoriale de transition, l'ADEME entend toute dynamique d'acteurs "
+            "territoriaux engagés en coopération.\n\nElle associe des entreprises, des associations de citoyens et "
+            "des chercheurs.\n\nLe programme publie une lettre de recherche chaque année depuis longtemps.")
+    got = compose("Qu'est-ce que l'ADEME appelle une coopération économique territoriale de transition ?",
+                  [P("a", text)], cache, idf)
+    assert got is not None and "Elle associe des entreprises" in got.text
