@@ -277,8 +277,15 @@ def question_kind(question: str) -> str:
     return "fact"
 
 
+# « Qu'est-ce que l'ADEME appelle une coopération… ? »: the subject follows the verb of naming.
+NAMED_AS_RE = re.compile(
+    r"\b(?:appellent|appelle|nomment|nomme|entend(?:-on|ent)? par|désigne(?:nt)? par)\s+"
+    r"(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$", re.I)
+
+
 def definition_subject(question: str) -> str:
-    m = DEF_SUBJECT_RE.search(question.strip())
+    named = NAMED_AS_RE.search(question.strip().replace("’", "'"))
+    m = named or DEF_SUBJECT_RE.search(question.strip())
     if not m:
         return ""
     subject = m.group(1).strip(" «»\"'?")

@@ -331,3 +331,10 @@ def test_a_paragraph_opening_on_a_pronoun_continues_the_chosen_sentence(cache):
     got = compose("Qu'est-ce que l'ADEME appelle une coopération économique territoriale de transition ?",
                   [P("a", text)], cache, idf)
     assert got is not None and "Elle associe des entreprises" in got.text
+
+
+def test_the_defined_subject_follows_a_verb_of_naming():
+    assert definition_subject("Qu'est-ce que l'ADEME appelle une coopération économique territoriale de transition ?") \
+        == "coopération économique territoriale de transition"
+    assert definition_subject("Qu'entend-on par solution intégrée ?") == "solution intégrée"
+    assert definition_subject("Qu'est-ce qu'un PTCE ?") == "PTCE"
