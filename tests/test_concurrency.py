@@ -1,6 +1,8 @@
 """Under load: one shared Assistant (as the web app holds one) answering 20 simultaneous
-questions from 20 threads, each with its own role, with the real embedder; and questions asked
-while an ingestion rewrites the store get consistent answers."""
+questions from 20 threads, each with its own role, with the real embedder; questions asked
+while an ingestion rewrites the store get consistent answers; 20 app sessions through AppTest;
+and the page scripts run without Streamlit's "magic", whose `ast.parse` in script threads raced
+with the loader thread on CPython 3.11.7 (see .streamlit/config.toml)."""
 
 from __future__ import annotations
 
@@ -176,3 +178,43 @@ def test_twenty_app_sessions_each_with_its_own_role(shared, tmp_path, monkeypatc
         assert (doc_id in {c.doc_id for c in answer.citations}) == _expected(role, doc_id), (role, doc_id, answer.answer)
         assert all(RANK[c.access] <= RANK[role] for c in answer.citations)
     print(f"\n20 sessions de l'application (AppTest, 3 profils) ouvertes ensemble, chacune servie : {wall:.1f} s")
+
+
+def test_page_scripts_run_without_streamlit_magic(settings, monkeypatch):
+    """Streamlit's "magic" rewrites every page script with `ast.parse` in its script thread, and
+    AppTest does it again at each run. Before CPython 3.11.8, two threads building AST objects at
+    once can fail with « SystemError: AST constructor recursion depth mismatch » (gh-106905); the
+    app's loader thread builds some too (np.load parses .npy headers with ast.literal_eval), and
+    test_twenty_app_sessions_each_with_its_own_role failed that way once. Stressed (AppTest runs
+    beside a thread calling np.load), 2 runs in 40 failed with magic, 0 without. So:
+    .streamlit/config.toml turns magic off, which changes nothing users see (no page relies on
+    it), and AppTest honours that file."""
+    import ast
+
+    from streamlit import config
+    from streamlit.runtime.scriptrunner import magic
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import ROOT
+
+    pages = [ROOT / "ui" / "app.py", *sorted((ROOT / "ui" / "views").glob("*.py"))]
+    for page in pages:  # magic would display nothing: no bare expression, no stray string
+        tree = magic.add_magic(page.read_text(encoding="utf-8"), str(page))
+        writes = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "transparent_write"]
+        assert not writes, f"{page.name}, lignes {writes} : affichées par la « magie » de Streamlit, désactivée"
+    assert config.get_option("runner.magicEnabled") is False, (
+        f"runner.magicEnabled vient de {config.get_where_defined('runner.magicEnabled')} : "
+        ".streamlit/config.toml le met à false (pytest lancé depuis la racine du dépôt)")
+    rewritten = []
+    monkeypatch.setattr(magic, "add_magic", lambda code, path: rewritten.append(path) or ast.parse(code, path))
+    run(settings)
+    for name, value in (("CORPUS_DIR", settings.corpus_dir), ("STORE", settings.store), ("EMBED_MODEL", "fake:hashing"),
+                        ("ABSTAIN_THRESHOLD", "0.05"), ("USERS_FILE", settings.users_file),
+                        ("FEEDBACK_DB", settings.feedback_db)):
+        monkeypatch.setenv(f"COOPTER_{name}", str(value))
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=60)
+    at.run()
+    at.chat_input[0].set_value("Qu'est-ce qu'un pôle territorial de coopération économique ?").run()
+    assert not at.exception, at.exception
+    assert at.session_state["messages"][-1]["kind"] == "assistant"
+    assert rewritten == []  # no page script went through ast.parse
