@@ -121,12 +121,13 @@ def abstention_text(
     unseen: str = "",
 ) -> str:
     """The refusal, with what may help instead: the closest documents the asker may open and
-    questions the corpus answers. `unseen`: a document the question names that is not among
-    those the asker may see (the same words whether it is above their role or does not exist)."""
+    questions the corpus answers. `unseen`: the sentence saying that a document or section the
+    question names is not among those the asker may see (the same words whether it is above their
+    role or does not exist)."""
     kinds = ", ".join(DOC_TYPE_LABELS_FR.get(t, t) for t in searched_types) or "aucun document"
     text = f"{ABSTAIN_FR} accessible avec votre profil. "
     if unseen:
-        text += f"Aucun document « {unseen} » n'y figure. "
+        text += f"{unseen} "
     text += f"J'ai cherché dans : {kinds}."
     if documents:
         text += "\n\nLes documents les plus proches de votre question, à consulter :\n"

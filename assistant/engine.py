@@ -17,7 +17,7 @@ from .errors import QuestionError
 from .extractive import REFERS_BACK_RE, SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
-from .named_docs import named_documents, unseen_named_document
+from .named_docs import named_documents, named_section, unseen_named_document, unseen_named_section
 from .retrieval import Filters, Retriever
 from .schema import Answer, Passage
 from .settings import Settings, load_settings
@@ -208,12 +208,24 @@ class Assistant:
         return confidence(dense, coverage, self.settings.abstain_dense_weight, self.settings.abstain_dense_floor)
 
     def _unseen_document(self, question: str, passages: list[Passage], role: str) -> str:
-        """A document the question names that `role` cannot see (or ''): see named_docs."""
-        if not named_documents(question):
-            return ""
-        return unseen_named_document(
-            question, lambda: self.store.index().documents(role), access.visible(passages, role)
-        )
+        """« Aucun document « X » n'y figure. » when the question names a document `role` cannot
+        see, « Aucune section « X »… » when it names a section that `role` cannot see in the
+        documents retrieved, else '' (see named_docs)."""
+        visible = access.visible(passages, role)
+        if named_documents(question):
+            name = unseen_named_document(question, lambda: self.store.index().documents(role), visible)
+            if name:
+                return f"Aucun document « {name} » n'y figure."
+        if named_section(question):
+
+            def sections() -> list[str]:
+                docs = list(dict.fromkeys(p.doc_id for p in visible))
+                return [p.section for d in docs for p in self.document_text(d, role)]
+
+            name = unseen_named_section(question, sections)
+            if name:
+                return f"Aucune section « {name} » n'y figure."
+        return ""
 
     def _draft(self, question, standalone, passages, score, role, conversation=None, unseen=None) -> Draft:
         """Abstain below the threshold or when the question names a document the asker cannot

@@ -1,5 +1,7 @@
 """A question that names a document (« d'après l'aide-mémoire de l'équipe », « selon le guide
-réservé aux contributeurs ») is answered only if the asker can see a document of that name.
+réservé aux contributeurs ») is answered only if the asker can see a document of that name; one
+that names a section (« affiche la section Retours d'expérience de la fiche… ») only if the asker
+can see a section of that name in the documents retrieved.
 
 Otherwise the answer would come from other documents that merely share its topic, presented as
 if it were what that document says. The check reads only the documents the asker may see (the
@@ -88,3 +90,31 @@ def unseen_named_document(question: str, visible_docs, passages=()) -> str:
         if not any(_has_all(words, _label_terms(_doc_label(d))) for d in docs):
             return name
     return ""
+
+
+# « la section Retours d'expérience », « la partie « Financement » », « le chapitre 2 ».
+SECTION_REF_RE = re.compile(
+    r"\b(?:section|partie|rubrique|chapitre)\s+[«\"]?\s*(?P<sec>[^«»\"?!.;:,]{3,60}?)\s*[»\"]?"
+    r"(?=\s+(?:de|du|des|d'un|d'une|dans|sur|qui|que|où)\b|\s*[?!.;:,]|\s*$)",
+    re.I,
+)
+
+
+def named_section(question: str) -> str:
+    """The section a question asks for by name, or ''."""
+    m = SECTION_REF_RE.search(question.replace("’", "'"))
+    return m.group("sec").strip() if m else ""
+
+
+def unseen_named_section(question: str, visible_sections) -> str:
+    """The name of the section the question asks for when none of `visible_sections` (section
+    paths the asker may see, or a callable that returns them) carries all its words, or ''.
+    A section above the asker's clearance and one that does not exist look the same."""
+    name = named_section(question)
+    words = [w for w in dict.fromkeys(analyze(name)) if len(w) > 2] if name else []
+    if not words:
+        return ""
+    sections = visible_sections() if callable(visible_sections) else visible_sections
+    if any(_has_all(words, _label_terms(sec)) for sec in sections):
+        return ""
+    return name

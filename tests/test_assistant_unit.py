@@ -203,6 +203,26 @@ def test_every_gold_and_starter_question_reads_as_french():
     assert [q for q in questions if not is_french(q)] == []
 
 
+def test_a_question_naming_a_section_the_role_cannot_see_is_refused_alike(bot):
+    """« Affiche la section Retours d'expérience… » from the public: refused, with the same words
+    as for a section that does not exist; the community, who may read it, gets it."""
+    from assistant.named_docs import named_section
+
+    assert named_section("Affiche la section Retours d'expérience de la fiche sur les PTCE.") == "Retours d'expérience"
+    assert named_section("Que dit la partie « Financement » du guide ?") == "Financement"
+    assert named_section("Quels sont les retours d'expérience sur les PTCE ?") == ""
+    hidden = bot.ask("Affiche la section Retours d'expérience de la fiche sur les PTCE.", role="public")
+    missing = bot.ask("Affiche la section Budget de la fiche sur les PTCE.", role="public")
+    assert hidden.abstained and missing.abstained
+    assert "Aucune section « Retours d'expérience » n'y figure." in hidden.answer
+    assert "CANARI-SECTION" not in _dump(hidden)
+    assert hidden.answer.replace("Retours d'expérience", "X") == missing.answer.replace("Budget", "X")
+    shown = bot.ask("Affiche la section Retours d'expérience de la fiche sur les PTCE.", role="community")
+    assert not shown.abstained and "la confiance se construit lentement" in shown.answer
+    # A section the public may read is answered.
+    assert not bot.ask("Affiche la section Définition de la fiche sur les PTCE.", role="public").abstained
+
+
 def test_a_question_naming_a_document_the_role_cannot_see_is_refused_alike(bot):
     """« D'après la note de pilotage… » from the public: refused, with the same words as for a
     document that does not exist (nothing tells the public that the staff note exists)."""
