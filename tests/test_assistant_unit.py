@@ -219,8 +219,10 @@ def test_a_question_naming_a_section_the_role_cannot_see_is_refused_alike(bot):
     assert hidden.answer.replace("Retours d'expérience", "X") == missing.answer.replace("Budget", "X")
     shown = bot.ask("Affiche la section Retours d'expérience de la fiche sur les PTCE.", role="community")
     assert not shown.abstained and "la confiance se construit lentement" in shown.answer
-    # A section the public may read is answered.
-    assert not bot.ask("Affiche la section Définition de la fiche sur les PTCE.", role="public").abstained
+    # A section the public may read is not refused for its name.
+    q = "Affiche la section Définition de la fiche sur le pôle territorial de coopération économique."
+    assert bot._unseen_document(q, bot.retriever.retrieve(q, "public"), "public") == ""
+    assert not bot.ask(q, role="public").abstained
 
 
 def test_a_question_naming_a_document_the_role_cannot_see_is_refused_alike(bot):
