@@ -342,7 +342,7 @@ def compose(
     given: str = "",
     next_passage: Callable[[Passage], Passage | None] | None = None,
     budget_words: int = 140,
-    max_items: int = 8,
+    max_items: int = 12,
     prior_docs: set[str] | frozenset[str] = frozenset(),
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.

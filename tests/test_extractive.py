@@ -338,3 +338,11 @@ def test_the_defined_subject_follows_a_verb_of_naming():
         == "coopération économique territoriale de transition"
     assert definition_subject("Qu'entend-on par solution intégrée ?") == "solution intégrée"
     assert definition_subject("Qu'est-ce qu'un PTCE ?") == "PTCE"
+
+
+def test_a_list_split_across_chunks_is_given_whole_up_to_twelve_items(cache):
+    first = "Les leviers des collectivités :\n" + "\n".join(f"- Levier de coopération numéro {n} pour les collectivités" for n in range(1, 6))
+    rest = "\n".join(f"- Levier de coopération numéro {n} pour les collectivités" for n in range(6, 12))
+    got = compose("Quels leviers de coopération pour les collectivités ?", [P("a", first), P("b", rest, position=1)], cache, idf)
+    assert got is not None
+    assert all(f"numéro {n} " in got.text for n in range(1, 12)), got.text
