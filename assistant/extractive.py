@@ -323,12 +323,15 @@ def _clean_end(text: str, before_list: bool = False) -> str:
     return text if text[-1:] in ".!?…»)" else text + "."
 
 
-def _near_duplicate(terms: set[str], chosen: list[set[str]]) -> bool:
-    """Nearly the same words as one chosen unit, or hardly a word that the chosen ones do not
-    already hold (a project sheet restating its source: « Toulouse Métropole, qui soutient le
-    programme… » after « La Place… soutenu par Toulouse Métropole… »)."""
+def _near_duplicate(terms: set[str], chosen: list[set[str]], restating: bool = True) -> bool:
+    """Nearly the same words as one chosen unit, or (`restating`, for prose) hardly a word that
+    the chosen ones do not already hold: a project sheet restating its source (« Toulouse
+    Métropole, qui soutient le programme… » after « La Place… soutenu par Toulouse Métropole… »).
+    List items share their list's words (« Soutenir… », « Soutenir… »): only the first test."""
     if any(len(terms & c) / max(1, len(terms | c)) > 0.6 for c in chosen):
         return True
+    if not restating:
+        return False
     said = set().union(*chosen) if chosen else set()
     return len(terms) >= 4 and len(terms - said) <= 0.25 * len(terms)
 
@@ -589,7 +592,7 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
                 continue
             if n_items >= max_items:
                 continue
-            if _near_duplicate(u.terms, seen):
+            if _near_duplicate(u.terms, seen, restating=False):
                 continue
             seen.append(u.terms)
             lines.append((passages[u.pi], u.text, True))
