@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import access
+from .lexical import content_words
 from .lexical_index import PersistentLexicalIndex
 from .schema import K_DATE_NUM, K_TYPE, Passage, date_num, theme_key
 
@@ -210,7 +211,8 @@ class Retriever:
         timings["dense_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         if mode in ("hybrid", "bm25"):
-            rankings.append(self.lexical(role).search(query, n, filters or None))
+            # Form words (« que signifie », « la liste des ») name no content: BM25 would match them.
+            rankings.append(self.lexical(role).search(content_words(query), n, filters or None))
         timings["bm25_ms"] = (time.perf_counter() - t0) * 1000
 
         if len(rankings) == 1:

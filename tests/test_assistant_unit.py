@@ -243,3 +243,22 @@ def test_a_question_naming_a_document_the_role_cannot_see_is_refused_alike(bot):
     # A document the visible passages describe (not itself in the corpus) can be asked about.
     ok = bot.ask("Selon la définition des PTCE, que rassemble un pôle territorial de coopération économique ?")
     assert not ok.abstained
+
+
+def test_bm25_searches_the_content_words_not_the_form_words(tmp_path):
+    """« Que signifie le sigle ÉFC ? »: a passage full of « signifie » and « sigle » does not outrank
+    the one about ÉFC on the lexical side."""
+    from assistant.engine import Assistant
+    from assistant.settings import Settings
+
+    from .conftest import front, write
+
+    root = tmp_path / "corpus"
+    write(root / "a.md", front("Lexique") + "## Sigles\n\nUn sigle signifie peu ; chaque sigle signifie ce que "
+          "le sigle signifie, et la définition du sigle signifie autre chose.\n")
+    write(root / "b.md", front("Programme") + "## ÉFC\n\nL'ÉFC, économie de la fonctionnalité et de la coopération, "
+          "guide le programme.\n")
+    settings = Settings(corpus_dir=root, store=tmp_path / "store", embed_model="fake:hashing")
+    run(settings)
+    top = Assistant(settings).retriever.retrieve("Que signifie le sigle ÉFC ?", "public", mode="bm25")
+    assert top and top[0].doc_id == "b"
