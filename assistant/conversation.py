@@ -22,7 +22,7 @@ FOLLOW_UP_START = re.compile(
 )
 ANAPHORA = re.compile(
     r"\b(ça|cela|ceci|celui-ci|celle-ci|ceux-ci|celles-ci|ce dispositif|ce projet|ce programme|cette démarche|"
-    r"cette expérience|ils|elles|leur|leurs|eux|y|en parler|le même|la même|les mêmes|ces)\b",
+    r"cette expérience|eux|y|en parler|le même|la même|les mêmes|ces)\b",
     re.I,
 )
 
@@ -66,10 +66,43 @@ class Conversation:
         return "\n".join(lines)
 
 
+# « Elle est animée par qui ? », « Depuis quand existe-t-il ? », « Quels sont ses axes ? »,
+# « Combien d'opérateurs le composent ? »: a pronoun standing for what the last turn named.
+PRONOUN = re.compile(
+    r"\b(il|elle|ils|elles|leur|leurs)\b|^(\S+\s+){0,6}\S*\b(son|sa|ses)\b(\s+\S+){0,3}\s*\??$|"
+    r"\b(le|la|les|l'|lui)\s*(financ|port|anim|soutien|soutienn|compos|accompagn|pilot|mèn|men|gèr|gér|organis|"
+    r"dirig|coordonn|cré|fond|évalu|utilis|rejoin)\w*\s*\??\s*$",
+    re.I,
+)
+# ... unless the pronoun is impersonal (« Faut-il… », « Existe-t-il un… », « Il y a… ») or the
+# question names its own subject (« Comment une collectivité peut-elle… sur son territoire ? »,
+# « Le Labo de l'ESS a-t-il… », « une mairie qui veut… chez elle », any proper name or acronym
+# after the first word).
+IMPERSONAL = re.compile(
+    r"\b(faut|s'agit|reste|suffit|convient|semble|vaut)(-t)?-il\b|\b(existe|y a)(-t)?-il\s+(un|une|des|d'|de|du)\b|"
+    r"\bil (y a|faut|existe|s'agit|reste|suffit|convient|semble|vaut)\b",
+    re.I,
+)
+OWN_SUBJECT = re.compile(
+    r"\b(un|une|le|la|les|l'|mon|ma|mes|notre|nos|votre|vos)\s*[\w'-]+(\s+[\w'-]+){0,4}?\s+\w+-(t-)?(il|elle|ils|elles)\b|"
+    r"\b(un|une|des)\s+[\w'-]+\b.*\b(il|elle|ils|elles|son|sa|ses|leur|leurs)\b",  # « une mairie … chez elle »
+    re.I,
+)
+PROPER_NAME = re.compile(r"(?<=\s)[A-ZÀ-ÖØ-Þ][\w'-]*|\b[A-ZÀ-ÖØ-Þ]{2,}")
+
+
+def _leans_on_a_pronoun(q: str) -> bool:
+    q = q.replace("’", "'")
+    if OWN_SUBJECT.search(q) or PROPER_NAME.search(q):
+        return False
+    return bool(PRONOUN.search(IMPERSONAL.sub(" ", q)))
+
+
 def looks_like_follow_up(question: str) -> bool:
     q = question.strip()
     words = re.findall(r"\w+", q)
-    return bool(FOLLOW_UP_START.match(fold(q)) or FOLLOW_UP_START.match(q) or ANAPHORA.search(q) or len(words) <= 4)
+    return bool(FOLLOW_UP_START.match(fold(q)) or FOLLOW_UP_START.match(q) or ANAPHORA.search(q) or len(words) <= 4
+                or _leans_on_a_pronoun(q))
 
 
 def condense_heuristic(conversation: Conversation, question: str) -> str:

@@ -105,6 +105,29 @@ def test_follow_up_is_condensed_with_the_previous_question():
     assert condense_heuristic(Conversation(), "Et pour les collectivités ?") == "Et pour les collectivités ?"
 
 
+@pytest.mark.parametrize("question", [
+    "Elle est animée par qui ?", "Combien d'opérateurs le composent ?", "Depuis quand existe-t-il ?",
+    "Quels sont ses axes d'action ?", "Qu'a-t-il publié en 2024 ?", "Que proposent-ils aux collectivités ?",
+])
+def test_a_question_leaning_on_a_pronoun_is_a_follow_up(question):
+    from assistant.conversation import looks_like_follow_up
+
+    assert looks_like_follow_up(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Comment une collectivité peut-elle faire émerger des projets coopératifs sur son territoire ?",
+    "Existe-t-il un programme pour accompagner les entreprises de l'ESS ?",
+    "Faut-il créer une structure juridique pour coopérer ?",
+    "Le Labo de l'ESS a-t-il publié un rapport sur les coopérations ?",
+    "Quelles bonnes pratiques sont conseillées à une mairie qui veut faire naître une nouvelle activité chez elle ?",
+])
+def test_an_impersonal_or_self_contained_pronoun_is_not_a_follow_up(question):
+    from assistant.conversation import looks_like_follow_up
+
+    assert not looks_like_follow_up(question)
+
+
 def test_invalid_citations_are_removed_and_renumbered():
     text, cited = check_citations("Le PTCE associe des acteurs [2]. Il mutualise [7][2]. Voir [1, 9].", 3)
     assert text == "Le PTCE associe des acteurs [1]. Il mutualise [1]. Voir [2]."
