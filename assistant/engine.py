@@ -17,7 +17,13 @@ from .errors import QuestionError
 from .extractive import REFERS_BACK_RE, SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
-from .named_docs import named_documents, named_section, unseen_named_document, unseen_named_section
+from .named_docs import (
+    named_documents,
+    named_section,
+    named_visible_documents,
+    unseen_named_document,
+    unseen_named_section,
+)
 from .retrieval import Filters, Retriever
 from .schema import Answer, Passage
 from .settings import Settings, load_settings
@@ -259,6 +265,8 @@ class Assistant:
             next_passage=lambda p: self._next_chunk(p, role),
             budget_words=s.answer_words,
             prior_docs=prior,
+            named_docs=named_visible_documents(question, lambda: self.store.index().documents(role))
+            if named_documents(question) else set(),
         )
         if composed is None:
             return Draft("", [], True, score, {})

@@ -40,7 +40,7 @@ OPENS_RE = re.compile(r"[:：]\s*$")
 ANNOUNCE_RE = re.compile(
     r"(différent(e)?s \w+|diverses? \w+|plusieurs \w+|suivant(e)?s|ci-dessous|comme suit|s'ajoutent|"
     r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$"
-    r"|s'ajoutent|s’ajoutent"
+    r"|s'ajoutent|s’ajoutent|\bde (nombreu(x|ses)|multiples) \w+"
     # « … tient à sa double portée. » announces both; « D'une part, … » announces « D'autre part ».
     r"|\b(double|triple)\b|^d['’]une part\b",
     re.I,
@@ -90,7 +90,8 @@ DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
 LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats every list by this much
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
-LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
+LIST_BLOCK_MARGIN = 0.15
+NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others  # other lists join when their best item is this close to the best list's
 
 
 # Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
@@ -164,6 +165,22 @@ def _is_label(line: str) -> bool:
     return len(line.split()) < 12 or len(re.findall(r"\s[—–]\s", line)) >= 2
 
 
+def _split_items(lines) -> list[str]:
+    """A list item that goes on into a sentence announcing what follows (« … du territoire. Ces
+    PTCE doivent relever de nombreux défis, car… », the text extractor glued the next paragraph to
+    the last item) ends before that sentence, which becomes a paragraph of its own."""
+    out: list[str] = []
+    for line in lines:
+        if ITEM_RE.match(line):
+            sents = _sentences(ITEM_RE.sub("", line))
+            k = next((k for k in range(1, len(sents)) if ANNOUNCE_RE.search(sents[k]) or OPENS_RE.search(sents[k])), 0)
+            if k:
+                out += [line[: len(line) - len(" ".join(sents[k:]))].rstrip(), " ".join(sents[k:])]
+                continue
+        out.append(line)
+    return out
+
+
 def parse_passage(text: str, section: str = "", continues: bool = False) -> list[tuple[str, str, int, bool]]:
     """(text, kind, block, fragment) units of a passage, in reading order.
 
@@ -173,7 +190,7 @@ def parse_passage(text: str, section: str = "", continues: bool = False) -> list
     """
     if is_reference_section(section):
         return []
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = _split_items(ln.strip() for ln in text.splitlines() if ln.strip())
     is_item = [bool(ITEM_RE.match(ln)) for ln in lines]
     skip = [is_reference(ln) for ln in lines]
     i = 0
@@ -196,7 +213,8 @@ def parse_passage(text: str, section: str = "", continues: bool = False) -> list
         if is_item[i]:
             if out and out[-1][1] != "item" and i > 0 and not is_item[i - 1]:
                 block += 1
-                if OPENS_RE.search(out[-1][0]) or not re.search(r"[.!?…»]$", out[-1][0]):
+                if (OPENS_RE.search(out[-1][0]) or not re.search(r"[.!?…»]$", out[-1][0])
+                        or (out[-1][1] == "sentence" and ANNOUNCE_RE.search(out[-1][0]))):
                     t, _, b, frag = out[-1]
                     out[-1] = (t, "intro", block, frag)
             out.append((body.rstrip(" ;,"), "item", block, False))
@@ -219,6 +237,8 @@ def _units(passages: list[Passage]) -> list[Unit]:
         for pos, (text, kind, block, frag) in enumerate(parse_passage(p.text, p.section, continues)):
             if kind != "item" and (len(text) < 25 or not re.search(r"\w{3,}", text)):
                 continue
+            if kind == "sentence" and text.endswith("?"):
+                continue  # the source's own question (a heading, a rhetorical question) answers nothing
             if kind == "item" and len(text) < 4:
                 continue
             u = Unit(pi, pos, text, kind, block, fragment=frag)
@@ -347,6 +367,7 @@ def compose(
     budget_words: int = 140,
     max_items: int = 12,
     prior_docs: set[str] | frozenset[str] = frozenset(),
+    named_docs: set[str] | frozenset[str] = frozenset(),
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
@@ -354,7 +375,8 @@ def compose(
     already showed (not repeated). `next_passage(p)`: the chunk that follows `p` in its document,
     already access-checked, or None; used when an announcing sentence ends a passage.
     `prior_docs`: documents the previous answer cited; a follow-up that points back at it
-    (« Lequel concerne les filières ? ») prefers them.
+    (« Lequel concerne les filières ? ») prefers them. `named_docs`: documents the question names
+    (« selon la note de 2013 »): their sentences come first.
     """
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
@@ -410,6 +432,8 @@ def compose(
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
         score -= 0.02 * u.pi  # prefer the better-ranked passages
+        if passages[u.pi].doc_id in named_docs:
+            score += NAMED_DOC_BONUS
         if len(u.text) < 50 and u.kind == "sentence":
             score -= 0.08
         if u.fragment:

@@ -55,13 +55,31 @@ def _label_terms(label: str) -> frozenset[str]:
 
 
 def _doc_label(doc) -> str:
-    """Title, type (code and French label) and source of a manifest row or a passage."""
+    """Title, type (code and French label), source, id and year of a manifest row or a passage."""
     meta = getattr(doc, "meta", None)
     if meta is not None:  # a Passage
-        title, kind, source = doc.title, meta.get("type", ""), meta.get("source", "")
+        title, kind, source, date = doc.title, meta.get("type", ""), meta.get("source", ""), str(meta.get("date", ""))
     else:
-        title, kind, source = doc.title, doc.type, doc.source
-    return f"{title} {kind} {DOC_TYPE_LABELS_FR.get(kind, kind)} {source}"
+        title, kind, source, date = doc.title, doc.type, doc.source, doc.date
+    doc_id = doc.doc_id.split("/")[-1].replace("-", " ")
+    return f"{title} {kind} {DOC_TYPE_LABELS_FR.get(kind, kind)} {source} {doc_id} {date[:4]}"
+
+
+def named_visible_documents(question: str, visible_docs) -> set[str]:
+    """Ids of the documents the asker may see that the question names (« d'après la note de
+    Demoustier », « selon la note de 2013 »): for each name, the documents whose label holds all
+    its words, when that is some but not all of them."""
+    names = named_documents(question)
+    if not names:
+        return set()
+    docs = visible_docs() if callable(visible_docs) else visible_docs
+    out: set[str] = set()
+    for name in names:
+        words = [w for w in dict.fromkeys(analyze(name)) if w not in NOT_NAME and len(w) > 2]
+        hits = {d.doc_id for d in docs if words and _has_all(words, _label_terms(_doc_label(d)))}
+        if len(hits) < len(docs):
+            out |= hits
+    return out
 
 
 def unseen_named_document(question: str, visible_docs, passages=()) -> str:

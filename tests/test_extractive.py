@@ -349,3 +349,28 @@ def test_a_list_split_across_chunks_is_given_whole_up_to_twelve_items(cache):
                   [P("a", first), P("b", "\n".join(items[5:]), position=1)], cache, idf)
     assert got is not None
     assert all(f"levier {t} [" in got.text for t in topics), got.text
+
+
+def test_an_item_glued_to_the_next_paragraph_is_split_and_its_announcement_leads_the_next_list():
+    text = ("• la promotion plus politique de l'ESS comme agence de développement ;\n\n"
+            "• l'internalisation de la solidarité dans l'activité économique. Ces PTCE doivent relever de nombreux "
+            "défis, car l'ESS coopère mieux en interne qu'en externe.\n\n"
+            "• Il s'agit d'articuler un ancrage sectoriel avec un ancrage territorial.\n\n"
+            "• Il s'agit de passer de la mutualisation de moyens à la mutualisation de projets.")
+    units = parse_passage(text)
+    assert "l'internalisation de la solidarité dans l'activité économique." in [u[0] for u in units if u[1] == "item"]
+    intro = [u for u in units if u[0].startswith("Ces PTCE doivent relever")]
+    assert intro and intro[0][1] == "intro"
+    assert {u[2] for u in units if u[0].startswith("Il s'agit")} == {intro[0][2]}
+
+
+def test_the_document_a_question_names_is_preferred_and_the_source_own_questions_are_not_answers(cache):
+    note = P("a", "Les PTCE doivent relever le défi de la coopération externe entre structures.", doc="notes/demoustier-2013",
+             title="Note 2013", type_="note")
+    other = P("b", "Les PTCE doivent relever le défi de la coopération externe et du financement.", doc="guides/autre")
+    got = compose("Quels défis les PTCE doivent-ils relever selon la note de 2013 ?", [other, note], cache, idf,
+                  named_docs={"notes/demoustier-2013"})
+    assert got is not None and got.text.startswith("Les PTCE doivent relever le défi de la coopération externe entre")
+    heading = P("c", "Les PTCE sont-ils prêts à relever de nombreux défis ?\n\nLes PTCE relèvent le défi de la coopération.")
+    got = compose("Quels défis les PTCE relèvent-ils ?", [heading], cache, idf)
+    assert got is not None and "?" not in got.text
