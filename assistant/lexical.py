@@ -82,8 +82,10 @@ def coverage(question: str, passages: list[Passage], idf) -> float:
         found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
     prefixes = {f[:5] for f in found if len(f) >= 5}
 
+    from .synonyms import related
+
     def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
-        return t in found or (len(t) >= 5 and t[:5] in prefixes)
+        return any(s in found or (len(s) >= 5 and s[:5] in prefixes) for s in (t, *related(t)))
 
     total = sum(idf(t) for t in terms)
     return sum(idf(t) for t in terms if present(t)) / total if total else 0.0

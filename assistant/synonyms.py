@@ -1,0 +1,56 @@
+"""The words users say and the words the programme's documents use for the same thing.
+
+A newcomer asks about « une mairie » or « des aides financières »; the documents speak of
+« collectivités » and « financement ». Without the link, BM25 misses the passage and the
+abstention score counts the word as absent from what was retrieved. Each group maps user words
+(and the corpus word itself) to the corpus words; only the question side is expanded, so the
+index stays as it is.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .lexical import analyze
+
+# user words -> words of the documents
+GROUPS: list[tuple[str, str]] = [
+    ("mairie mairies commune communes municipalité municipalités ville villes intercommunalité "
+     "intercommunalités métropole département départements région régions élu élus élue élues",
+     "collectivité collectivités"),
+    ("aide aides subvention subventions argent financer financement financements financeur financeurs "
+     "fonds budget", "financement financer"),
+    ("accompagnateur accompagnateurs accompagnatrice conseil conseiller aider appui", "accompagnement accompagner"),
+    ("habitant habitants citoyen citoyens population", "habitants citoyens"),
+    ("asso assos association associations", "associations"),
+    ("boîte boîtes entreprise entreprises société sociétés pme tpe", "entreprises"),
+    ("coopérative coopératives scic scop", "scic coopératives"),
+    ("exemple exemples cas retour retours", "expérience"),
+]
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for users, corpus in GROUPS:
+        targets = set(analyze(corpus))
+        for stem in analyze(users) + analyze(corpus):
+            table.setdefault(stem, set()).update(targets - {stem})
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+def related(stem: str) -> frozenset[str]:
+    """The corpus stems that stand for `stem` (an analyzed word), or an empty set."""
+    return _table().get(stem, frozenset())
+
+
+def expand(terms: list[str]) -> list[str]:
+    """`terms` (analyzed) followed by the corpus stems they stand for, each once."""
+    out = list(terms)
+    seen = set(out)
+    for t in terms:
+        for r in sorted(related(t)):
+            if r not in seen:
+                seen.add(r)
+                out.append(r)
+    return out

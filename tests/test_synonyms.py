@@ -1,0 +1,26 @@
+"""Users' words and the documents' words: « une mairie » is covered by « les collectivités »."""
+
+from assistant.lexical import analyze, coverage
+from assistant.schema import Passage
+from assistant.synonyms import GROUPS, expand, related
+
+
+def _p(text: str) -> Passage:
+    return Passage(chunk_id="c", text=text, meta={"doc_id": "d", "title": "Guide", "section": ""})
+
+
+def test_a_user_word_is_covered_by_the_documents_word():
+    passages = [_p("Les collectivités jouent un rôle de facilitateur dans les projets coopératifs.")]
+    with_synonym = coverage("Quel rôle pour une mairie dans un projet coopératif ?", passages, lambda t: 1.0)
+    unrelated = coverage("Quel rôle pour une brasserie dans un projet coopératif ?", passages, lambda t: 1.0)
+    assert with_synonym > unrelated
+    assert with_synonym == coverage("Quel rôle pour une collectivité dans un projet coopératif ?", passages, lambda t: 1.0)
+
+
+def test_groups_point_to_corpus_words_only_on_the_question_side():
+    [mairie] = analyze("mairie")
+    assert set(analyze("collectivités")) <= related(mairie)
+    assert related(analyze("brasserie")[0]) == frozenset()
+    assert expand(analyze("aides financières"))[: len(analyze("aides financières"))] == analyze("aides financières")
+    for users, corpus in GROUPS:  # every group maps somewhere
+        assert analyze(users) and analyze(corpus)
