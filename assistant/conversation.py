@@ -88,7 +88,10 @@ OWN_SUBJECT = re.compile(
     r"\b(un|une|des)\s+[\w'-]+\b.*\b(il|elle|ils|elles|son|sa|ses|leur|leurs)\b",  # « une mairie … chez elle »
     re.I,
 )
-PROPER_NAME = re.compile(r"(?<=\s)[A-ZÀ-ÖØ-Þ][\w'-]*|\b[A-ZÀ-ÖØ-Þ]{2,}")
+PROPER_NAME = re.compile(r"(?<=[\s'])[A-ZÀ-ÖØ-Þ][\w'-]*|\b[A-ZÀ-ÖØ-Þ]{2,}")
+# Verbs of asking (« tu peux me donner », « pouvez-vous préciser ») name no subject.
+REQUEST_STEMS = frozenset({"pouv", "peux", "don", "montr", "precis", "developp", "detail", "detaill", "expliqu",
+                           "concret", "plus", "dir"})
 
 
 def _leans_on_a_pronoun(q: str) -> bool:
@@ -98,11 +101,20 @@ def _leans_on_a_pronoun(q: str) -> bool:
     return bool(PRONOUN.search(IMPERSONAL.sub(" ", q)))
 
 
+def _names_too_little(q: str) -> bool:
+    """« Tu peux me donner un exemple concret ? », « Pouvez-vous préciser ? »: two content words at
+    most and no proper name, so what it is about comes from the conversation."""
+    from .lexical import analyze, content_words
+
+    named = [t for t in analyze(content_words(q)) if t not in REQUEST_STEMS]
+    return len(named) <= 2 and not PROPER_NAME.search(q.replace("’", "'"))
+
+
 def looks_like_follow_up(question: str) -> bool:
     q = question.strip()
     words = re.findall(r"\w+", q)
     return bool(FOLLOW_UP_START.match(fold(q)) or FOLLOW_UP_START.match(q) or ANAPHORA.search(q) or len(words) <= 4
-                or _leans_on_a_pronoun(q))
+                or _leans_on_a_pronoun(q) or _names_too_little(q))
 
 
 def condense_heuristic(conversation: Conversation, question: str) -> str:

@@ -108,6 +108,7 @@ def test_follow_up_is_condensed_with_the_previous_question():
 @pytest.mark.parametrize("question", [
     "Elle est animée par qui ?", "Combien d'opérateurs le composent ?", "Depuis quand existe-t-il ?",
     "Quels sont ses axes d'action ?", "Qu'a-t-il publié en 2024 ?", "Que proposent-ils aux collectivités ?",
+    "Tu peux me donner un exemple concret ?", "Pouvez-vous préciser ce point ?",
 ])
 def test_a_question_leaning_on_a_pronoun_is_a_follow_up(question):
     from assistant.conversation import looks_like_follow_up
@@ -121,6 +122,7 @@ def test_a_question_leaning_on_a_pronoun_is_a_follow_up(question):
     "Faut-il créer une structure juridique pour coopérer ?",
     "Le Labo de l'ESS a-t-il publié un rapport sur les coopérations ?",
     "Quelles bonnes pratiques sont conseillées à une mairie qui veut faire naître une nouvelle activité chez elle ?",
+    "Que signifie le sigle PTCE ?", "Quelle année a vu la création de l'Avise ?",
 ])
 def test_an_impersonal_or_self_contained_pronoun_is_not_a_follow_up(question):
     from assistant.conversation import looks_like_follow_up
