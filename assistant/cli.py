@@ -327,8 +327,12 @@ def ui(ctx, store, streamlit_args):
     # given after it, on this command line, still wins).
     # scriptHealthCheckEnabled: ui/warmup.py runs the app once as soon as the server answers,
     # which loads the models in the server (the first visitor does not wait for them).
+    # magicEnabled false, as in .streamlit/config.toml (read only from the current directory):
+    # Streamlit's magic ast-parses the pages in script threads, which races with np.load on
+    # CPython < 3.11.8 (gh-106905).
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "minimal", "--server.scriptHealthCheckEnabled", "true", *streamlit_args]
+           "--client.toolbarMode", "minimal", "--server.scriptHealthCheckEnabled", "true",
+           "--runner.magicEnabled", "false", *streamlit_args]
     sys.stdout.flush()
     sys.stderr.flush()
     import subprocess

@@ -62,6 +62,7 @@ def test_sigterm_to_coopter_ui_stops_streamlit_and_frees_the_port(tmp_path):
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
         assert b"streamlit" in cmdline and b"--client.toolbarMode" in cmdline
         assert cmdline[cmdline.index(b"--client.toolbarMode") + 1] == b"minimal"
+        assert cmdline[cmdline.index(b"--runner.magicEnabled") + 1] == b"false"  # from any directory
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
     finally:
