@@ -131,6 +131,22 @@ def summarize(outcomes: list[Outcome]) -> dict:
     return out
 
 
+def bootstrap_interval(outcomes: list[Outcome], metric: str, draws: int = 2000, level: float = 0.95,
+                       seed: int = 8) -> tuple[float, float] | None:
+    """`level` interval of a metric's mean over questions, by resampling the questions (percentile
+    bootstrap, seeded): how far the figure could move with another draw of questions like these.
+    On 44 questions, one question moves a mean by 2 to 3 points."""
+    import random
+
+    vals = [v for o in outcomes if (v := METRICS[metric](o)) is not None]
+    if len(vals) < 2:
+        return None
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(vals, k=len(vals))) / len(vals) for _ in range(draws))
+    cut = int((1 - level) / 2 * draws)
+    return means[cut], means[draws - 1 - cut]
+
+
 def leak_count(role: str, accesses: list[str], texts: list[str], canaries: dict[str, str]) -> int:
     """Outputs above `role`: passages/citations with a higher access, canary strings in texts."""
     rank = access_rank(role)

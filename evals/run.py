@@ -21,7 +21,7 @@ import yaml
 from assistant.errors import ConfigError
 from assistant.schema import access_rank
 
-from .metrics import Outcome, false_abstention, leak_count, summarize
+from .metrics import Outcome, bootstrap_interval, false_abstention, leak_count, summarize
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SET = HERE / "gold.yaml"
@@ -139,10 +139,21 @@ def breakdown(outcomes: list[Outcome], key: str) -> dict[str, dict]:
     return {g: summarize(v) for g, v in sorted(groups.items())}
 
 
+INTERVAL_METRICS = ("fact_accuracy", "citation_precision", "abstention_accuracy")
+
+
 def section(outcomes: list[Outcome]) -> dict:
-    """Overall, per-kind and per-persona summaries of one group of outcomes."""
+    """Overall, per-kind and per-persona summaries of one group of outcomes, with 95 % bootstrap
+    intervals of the main metrics."""
     return {"overall": summarize(outcomes), "by_kind": breakdown(outcomes, "kind"),
-            "by_persona": breakdown(outcomes, "persona")}
+            "by_persona": breakdown(outcomes, "persona"),
+            "intervals": {m: bootstrap_interval(outcomes, m) for m in INTERVAL_METRICS}}
+
+
+def intervals_line(sec: dict) -> str:
+    names = {"fact_accuracy": "exactitude", "citation_precision": "citations", "abstention_accuracy": "abstention juste"}
+    parts = [f"{names[m]} [{lo:.2f} ; {hi:.2f}]" for m, iv in sec.get("intervals", {}).items() if iv for lo, hi in [iv]]
+    return ("Intervalles à 95 % (bootstrap sur les questions, 2 000 tirages) : " + ", ".join(parts) + ".") if parts else ""
 
 
 def false_abstentions_by_persona(outcomes: list[Outcome]) -> dict[str, dict]:
@@ -317,10 +328,10 @@ def write_report(results: dict, report_dir: Path, meta: dict) -> None:
         parts = _splits_run(r)
         for s in parts:
             sec = r["by_split"][s]
-            lines += ["", f"## {v} — {SPLIT_TITLES[s]}", "", "### Par type de question", "", table(sec["by_kind"], "type"),
+            lines += ["", f"## {v} — {SPLIT_TITLES[s]}", "", intervals_line(sec), "", "### Par type de question", "", table(sec["by_kind"], "type"),
                       "", "### Par profil", "", table(sec["by_persona"], "profil")]
         if not parts:
-            lines += ["", f"## {v} — par type de question", "", table(r["by_kind"], "type"),
+            lines += ["", intervals_line(r), "", f"## {v} — par type de question", "", table(r["by_kind"], "type"),
                       "", f"## {v} — par profil", "", table(r["by_persona"], "profil")]
         lines += ["", f"## {v} — fausses abstentions par profil (questions auxquelles le corpus répond)", "",
                   _false_abstention_table(r["false_abstention_by_persona"], parts)]

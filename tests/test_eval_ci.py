@@ -59,6 +59,21 @@ def test_metrics_on_a_hand_made_outcome():
     assert citation_precision(o) == 0.5
 
 
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_questions():
+    from evals.metrics import bootstrap_interval
+
+    def outs(hits: int, n: int) -> list[Outcome]:
+        return [Outcome(f"q{i}", "factual", "newcomer", "public", False, ["a"], ["pilier"], ["a"],
+                        "trois piliers" if i < hits else "rien", False, ["a"], ["x"], 0, 1.0) for i in range(n)]
+
+    lo, hi = bootstrap_interval(outs(30, 44), "fact_accuracy")
+    assert lo < 30 / 44 < hi and 0.1 < hi - lo < 0.4
+    lo4, hi4 = bootstrap_interval(outs(120, 176), "fact_accuracy")
+    assert hi4 - lo4 < hi - lo  # four times the questions, about half the width
+    assert bootstrap_interval(outs(1, 1), "fact_accuracy") is None
+    assert bootstrap_interval(outs(30, 44), "fact_accuracy") == (lo, hi)  # seeded
+
+
 def test_ci_subset_meets_the_thresholds(real_store, tmp_path):
     from evals.run import main
 
@@ -82,6 +97,9 @@ def test_both_splits_meet_their_thresholds(real_store, tmp_path):
     by_split = report["results"]["hybrid"]["by_split"]
     assert set(by_split) == {"dev", "test"}
     assert all(by_split[s]["overall"]["leaks"] == 0 for s in by_split)
+    lo, hi = by_split["test"]["intervals"]["fact_accuracy"]
+    assert lo <= by_split["test"]["overall"]["fact_accuracy"] <= hi
+    assert "Intervalles à 95 %" in (tmp_path / "report.md").read_text(encoding="utf-8")
     assert code == 0, {s: by_split[s]["overall"] for s in by_split}
 
 
