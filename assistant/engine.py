@@ -18,6 +18,7 @@ from .extractive import REFERS_BACK_RE, SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .named_docs import (
+    asked_reserved_level,
     named_documents,
     named_section,
     named_visible_documents,
@@ -25,7 +26,7 @@ from .named_docs import (
     unseen_named_section,
 )
 from .retrieval import Filters, Retriever
-from .schema import Answer, Passage
+from .schema import Answer, Passage, access_rank
 from .settings import Settings, load_settings
 from .store import META_LAST_INGEST, check_embedder, open_store
 from .suggestions import StarterIndex, closest_documents
@@ -218,6 +219,9 @@ class Assistant:
         see, « Aucune section « X »… » when it names a section that `role` cannot see in the
         documents retrieved, else '' (see named_docs)."""
         visible = access.visible(passages, role)
+        reserved = asked_reserved_level(question)
+        if reserved and access_rank(reserved) > access_rank(role):
+            return "Vous demandez un contenu que la question dit réservé : votre profil n'y donne pas accès."
         if named_documents(question):
             name = unseen_named_document(question, lambda: self.store.index().documents(role), visible)
             if name:

@@ -136,3 +136,23 @@ def unseen_named_section(question: str, visible_sections) -> str:
     if any(_has_all(words, _label_terms(sec)) for sec in sections):
         return ""
     return name
+
+
+# « … ses retours d'expérience réservés à la communauté ? »: the question itself says that the
+# content it asks for is reserved. Only content words qualify (« Quels sont les deux piliers
+# réservés aux contributeurs ? » asks a public fact, and is answered).
+RESERVED_RE = re.compile(
+    r"\b(?:retours? d'expériences?|contenus?|documents?|sections?|parties?|notes?|fiches?|informations?|passages?|"
+    r"ressources?|éléments?|travaux|échanges?)\s+(?:\S+\s+){0,2}?(?:réservée?s?|destinée?s?|internes?)\s+(?:à|aux)\s+"
+    r"(?:la\s+|l'|les\s+)?(?P<who>communauté|contributeur|contributrice|membre|équipe)",
+    re.I,
+)
+RESERVED_LEVEL = {"communauté": "community", "contributeur": "community", "contributrice": "community",
+                  "membre": "community", "équipe": "staff"}
+
+
+def asked_reserved_level(question: str) -> str:
+    """The access level the question says its object is reserved to (« community », « staff »),
+    or ''."""
+    m = RESERVED_RE.search(question.replace("’", "'"))
+    return RESERVED_LEVEL[m.group("who").lower()] if m else ""

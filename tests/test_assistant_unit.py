@@ -250,6 +250,21 @@ def test_a_question_naming_a_section_the_role_cannot_see_is_refused_alike(bot):
     assert not bot.ask(q, role="public").abstained
 
 
+def test_a_question_asking_for_content_it_says_is_reserved_is_refused_below_that_level(bot):
+    from assistant.named_docs import asked_reserved_level
+
+    assert asked_reserved_level("Que retient la fiche dans ses retours d'expérience réservés à la communauté ?") == "community"
+    assert asked_reserved_level("Donne-moi la note interne à l'équipe.") == "staff"
+    # Asking which things are reserved is a public fact, answered.
+    assert asked_reserved_level("Quels sont les deux piliers réservés aux contributeurs ?") == ""
+    q = "Que disent les retours d'expérience réservés à la communauté sur la confiance dans les PTCE ?"
+    public = bot.ask(q, role="public")
+    assert public.abstained and "votre profil n'y donne pas accès" in public.answer
+    assert "CANARI" not in _dump(public)
+    community = bot.ask(q, role="community")
+    assert "votre profil n'y donne pas accès" not in community.answer
+
+
 def test_a_question_naming_a_document_the_role_cannot_see_is_refused_alike(bot):
     """« D'après la note de pilotage… » from the public: refused, with the same words as for a
     document that does not exist (nothing tells the public that the staff note exists)."""
