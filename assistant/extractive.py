@@ -84,15 +84,6 @@ DEF_SUBJECT_RE = re.compile(
 )
 
 
-# « En croisant les sources… », « selon les différents documents », « … chacun … »: the answer
-# should draw on several documents, not only the best one.
-SOURCES_Q_RE = re.compile(
-    r"(croisant|rapproch|différent(e)?s (sources|documents|textes|ressources)|les sources|\bchacun\b|tous deux|"
-    r"à la fois dans|points? communs?|selon les ressources|plusieurs sources|d'une source à l'autre)",
-    re.I,
-)
-
-
 # Tuned on the eval's dev split (evals/gold.yaml, split: dev).
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
@@ -469,8 +460,6 @@ def compose(
         )
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
-    if lines and SOURCES_Q_RE.search(focus or question):
-        lines += _other_sources(lines, units, scores, passages)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
@@ -595,34 +584,6 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
     out: list[Line] = []
     for i in sorted(chosen, key=lambda i: (first_rank[units[i].pi], units[i].pos)):
         out.extend(chosen[i])
-    return out
-
-
-SOURCES_MARGIN = 0.5  # another document's best sentence joins a « selon les sources » answer this close
-SOURCES_MAX = 3  # documents in such an answer
-
-
-def _other_sources(lines: list[Line], units, scores, passages) -> list[Line]:
-    """For a question that asks across sources, the best unit of each retrieved document the
-    answer does not cite yet (up to SOURCES_MAX documents in all), with what it announces."""
-    docs = list(dict.fromkeys(p.doc_id for p, _, _ in lines))
-    said = [set(analyze(t)) for _, t, _ in lines]
-    best = float(scores.max())
-    out: list[Line] = []
-    for doc in dict.fromkeys(p.doc_id for p in passages):
-        if len(docs) >= SOURCES_MAX:
-            break
-        if doc in docs:
-            continue
-        cands = [i for i, u in enumerate(units) if passages[u.pi].doc_id == doc and not u.fragment
-                 and u.kind != "intro" and scores[i] >= best - SOURCES_MARGIN and not _near_duplicate(u.terms, said)]
-        if not cands:
-            continue
-        i = max(cands, key=lambda i: scores[i])
-        u = units[i]
-        out.append((passages[u.pi], u.text, False))
-        said.append(u.terms)
-        docs.append(doc)
     return out
 
 

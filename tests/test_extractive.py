@@ -374,14 +374,3 @@ def test_the_document_a_question_names_is_preferred_and_the_source_own_questions
     heading = P("c", "Les PTCE sont-ils prêts à relever de nombreux défis ?\n\nLes PTCE relèvent le défi de la coopération.")
     got = compose("Quels défis les PTCE relèvent-ils ?", [heading], cache, idf)
     assert got is not None and "?" not in got.text
-
-
-def test_a_question_across_sources_draws_on_several_documents(cache):
-    guide = P("a", "Les collectivités font émerger des projets coopératifs par des diagnostics territoriaux partagés.",
-              doc="guides/reperes")
-    page = P("b", "Une collectivité fait émerger un projet en identifiant du foncier vacant et un porteur.", doc="pages/avise")
-    alone = compose("Comment une collectivité fait-elle émerger des projets coopératifs ?", [guide, page], cache, idf)
-    across = compose("En croisant les sources, comment une collectivité fait-elle émerger des projets coopératifs ?",
-                     [guide, page], cache, idf)
-    assert alone is not None and across is not None
-    assert across.cited == [1, 2] and "foncier vacant" in across.text
