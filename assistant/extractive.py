@@ -598,7 +598,7 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
     if not blocks or (units[best_unit].kind == "sentence" and scores[best_unit] > max(block_score.values()) + LIST_PROSE_MARGIN):
-        return _compose_prose(units, scores, passages, 140, next_passage)
+        return _whole_lists(_compose_prose(units, scores, passages, 140, next_passage), units, passages, blocks, max_items)
     lead = max(blocks, key=block_score.get)
     # A list is one coherent answer: another list joins whole when its best item is close.
     best_item = {b: max(scores[i] for i in ix if units[i].kind == "item") for b, ix in blocks.items()}
@@ -622,6 +622,37 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
             lines.append((passages[u.pi], u.text, True))
             n_items += 1
     return lines
+
+
+def _whole_lists(lines: list[Line], units, passages, blocks, max_items) -> list[Line]:
+    """A list question answered in prose: the items it picked bring the rest of their list (up
+    to `max_items` items in all), in the list's order, right after the first one picked."""
+    picked = {(passages[u.pi].chunk_id, u.text): b for b, ix in blocks.items() for i in ix
+              if (u := units[i]).kind == "item"}
+    out: list[Line] = []
+    done: set[tuple[int, int]] = set()
+    have = {(p.chunk_id, t) for p, t, _ in lines}
+    n_items = sum(1 for _, _, item in lines if item)
+    for p, text, item in lines:
+        b = picked.get((p.chunk_id, text)) if item else None
+        if b is None or b in done:
+            if (p.chunk_id, text) in have:
+                out.append((p, text, item))
+            continue
+        done.add(b)
+        for i in sorted(blocks[b], key=lambda i: units[i].pos):
+            u = units[i]
+            key = (passages[u.pi].chunk_id, u.text)
+            if u.kind != "item":
+                continue
+            if key == (p.chunk_id, text) or key not in have:
+                if key != (p.chunk_id, text):
+                    if n_items >= max_items:
+                        continue
+                    n_items += 1
+                out.append((passages[u.pi], u.text, True))
+                have.discard(key)
+    return out
 
 
 def _compose_by_sheet(units, scores, passages) -> list[Line]:

@@ -374,3 +374,16 @@ def test_the_document_a_question_names_is_preferred_and_the_source_own_questions
     heading = P("c", "Les PTCE sont-ils prêts à relever de nombreux défis ?\n\nLes PTCE relèvent le défi de la coopération.")
     got = compose("Quels défis les PTCE relèvent-ils ?", [heading], cache, idf)
     assert got is not None and "?" not in got.text
+
+
+def test_a_list_question_answered_in_prose_brings_the_whole_list_of_an_item_it_picked(cache):
+    sentence = P("a", "Pour soutenir les coopérations territoriales, les leviers des collectivités agissent sur la "
+                      "durée des coopérations territoriales.")
+    levers = P("b", "- Soutenir les coopérations territoriales par des financements pluriannuels des collectivités\n"
+                    "- Former les élus\n- Co-construire "
+                    "les politiques publiques\n- Valoriser les impacts")
+    got = compose("Quels leviers des collectivités pour soutenir les coopérations territoriales ?", [sentence, levers],
+                  cache, idf)
+    assert got is not None and got.text.startswith("Pour soutenir")  # the prose path
+    for item in ("Former les élus", "Co-construire les politiques publiques", "Valoriser les impacts"):
+        assert f"- {item} [" in got.text, got.text
