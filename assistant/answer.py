@@ -312,7 +312,7 @@ class LLMBackend:
                 raise BackendError(
                     "backend llamacpp : installez l'extra (pip install 'coopter-assistant[llamacpp]')"
                 ) from None
-            return LlamaCPP(
+            llm = LlamaCPP(
                 model_path=path,  # always a local file: without it LlamaCPP downloads a model
                 temperature=settings.llm_temperature,
                 max_new_tokens=settings.llm_max_tokens,
@@ -320,6 +320,8 @@ class LLMBackend:
                 model_kwargs={"n_threads": 2},
                 verbose=False,
             )
+            use_gguf_chat_template(llm)
+            return llm
         raise BackendError(f"backend inconnu « {settings.backend} » (extractive, openai, llamacpp)")
 
     def _messages(self, question: str, passages: list[Passage]):
@@ -365,6 +367,27 @@ class LLMBackend:
         if not out or len(out) > max(300, 3 * len(question)):
             return question
         return out
+
+
+def use_gguf_chat_template(llm) -> bool:
+    """Format chats with the model's own template (read from the GGUF), not llama-index's generic
+    « system: … user: … » text, which an instruct model does not read as a conversation (SmolLM2
+    then answers off the point). False when the file carries no template."""
+    model = getattr(llm, "_model", None)
+    template = (getattr(model, "metadata", None) or {}).get("tokenizer.chat_template")
+    if not template:
+        return False
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    formatter = Jinja2ChatFormatter(template=template, eos_token=model._model.token_get_text(model.token_eos()),
+                                    bos_token=model._model.token_get_text(model.token_bos()))
+
+    def messages_to_prompt(messages) -> str:
+        return formatter(messages=[{"role": m.role.value, "content": m.content or ""} for m in messages]).prompt
+
+    llm.messages_to_prompt = messages_to_prompt
+    llm.completion_to_prompt = lambda text: formatter(messages=[{"role": "user", "content": text}]).prompt
+    return True
 
 
 def packaged_gguf() -> str:

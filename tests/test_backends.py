@@ -185,3 +185,32 @@ def test_missing_chroma_server_is_a_clear_error(settings):
     s = settings.with_overrides(chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreMissingError, match="chroma run"):
         open_store(s)
+
+
+def _smollm2_gguf() -> str | None:
+    import os
+    from pathlib import Path
+
+    try:
+        import llama_cpp  # noqa: F401
+        import llama_index.llms.llama_cpp  # noqa: F401
+    except ImportError:
+        return None
+    path = Path(os.environ.get("LLM_SERVER_GGUF") or Path.home() / ".cache" / "coopter-llm" / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    return str(path) if path.is_file() else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_smollm2_gguf() is None, reason="extra llamacpp ou SmolLM2 (scripts/llm-server.sh) absents")
+def test_llamacpp_backend_formats_chats_with_the_model_s_own_template(settings):
+    """SmolLM2 reads ChatML: the prompt must be <|im_start|>system…, not « system: … user: … »."""
+    from llama_index.core.llms import ChatMessage
+
+    from assistant.answer import LLMBackend
+
+    backend = LLMBackend(settings.with_overrides(backend="llamacpp", llamacpp_model_path=_smollm2_gguf(), llm_max_tokens=8))
+    prompt = backend.llm.messages_to_prompt([ChatMessage(role="system", content="Réponds en français."),
+                                              ChatMessage(role="user", content="Qu'est-ce qu'un PTCE ?")])
+    assert prompt.startswith("<|im_start|>system\nRéponds en français.<|im_end|>")
+    assert prompt.rstrip().endswith("<|im_start|>assistant")
+    assert backend.llm.complete("Bonjour").text is not None  # the model runs with it
