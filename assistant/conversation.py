@@ -22,7 +22,8 @@ FOLLOW_UP_START = re.compile(
 )
 ANAPHORA = re.compile(
     r"\b(ça|cela|ceci|celui-ci|celle-ci|ceux-ci|celles-ci|ce dispositif|ce projet|ce programme|cette démarche|"
-    r"cette expérience|eux|y|en parler|le même|la même|les mêmes|ces)\b",
+    r"cette expérience|eux|y|en parler|le même|la même|les mêmes|ces|dessus|là-dessus|dedans|ce sujet|ce point|"
+    r"ce thème|cette question|ce modèle|ce concept|cette notion|cette approche|cet outil|cette structure)\b",
     re.I,
 )
 

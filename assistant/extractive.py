@@ -502,7 +502,10 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
         return []
     lines: list[Line] = []
     words = 0
+    head_text = fold(head.text).rstrip(" :.")
     for text, kind, block, frag in parse_passage(nxt.text, nxt.section, continues=False):
+        if not lines and fold(text).rstrip(" :.") == head_text:
+            continue  # the chunks overlap: the announcing line opens the next chunk too
         if kind != "item" and lines:
             break
         words += len(text.split())
@@ -686,6 +689,14 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
     out: list[str] = []
     prose: list[str] = []
     extra: list[Passage] = []
+    said: set[str] = set()
+    kept: list[Line] = []
+    for p, text, is_item in lines:  # the same line twice (overlapping chunks) is said once
+        key = fold(text).rstrip(" .:;")
+        if key not in said:
+            said.add(key)
+            kept.append((p, text, is_item))
+    lines = kept
     for k, (p, text, is_item) in enumerate(lines):
         if p.chunk_id not in index:  # a continuation chunk: cite it too
             index[p.chunk_id] = len(passages) + len(extra)

@@ -109,6 +109,7 @@ def test_follow_up_is_condensed_with_the_previous_question():
     "Elle est animée par qui ?", "Combien d'opérateurs le composent ?", "Depuis quand existe-t-il ?",
     "Quels sont ses axes d'action ?", "Qu'a-t-il publié en 2024 ?", "Que proposent-ils aux collectivités ?",
     "Tu peux me donner un exemple concret ?", "Pouvez-vous préciser ce point ?",
+    "Qui a travaillé dessus avec l'ADEME ?",
 ])
 def test_a_question_leaning_on_a_pronoun_is_a_follow_up(question):
     from assistant.conversation import looks_like_follow_up

@@ -387,3 +387,16 @@ def test_a_list_question_answered_in_prose_brings_the_whole_list_of_an_item_it_p
     assert got is not None and got.text.startswith("Pour soutenir")  # the prose path
     for item in ("Former les élus", "Co-construire les politiques publiques", "Valoriser les impacts"):
         assert f"- {item} [" in got.text, got.text
+
+
+def test_an_announcement_repeated_by_overlapping_chunks_is_said_once_and_brings_its_list(cache):
+    before = P("a", "La coopération prend du temps et demande un financement dans la durée.\n\n"
+                    "En matière de financement, leurs spécificités portent notamment sur :", position=7)
+    after = P("b", "En matière de financement, leurs spécificités portent notamment sur :\n\n"
+                   "- La complexité des modèles économiques\n- Le risque financier\n- Une rentabilité incertaine",
+              position=8)
+    got = compose("Quels besoins de financement ?", [before], cache, idf,
+                  next_passage=lambda p: after if p.chunk_id == "a" else None)
+    assert got is not None
+    assert got.text.count("En matière de financement") == 1, got.text
+    assert "- Le risque financier [" in got.text
