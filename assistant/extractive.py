@@ -629,32 +629,48 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
 
 def _whole_lists(lines: list[Line], units, passages, blocks, max_items) -> list[Line]:
     """A list question answered in prose: the items it picked bring the rest of their list (up
-    to `max_items` items in all), in the list's order, right after the first one picked."""
+    to `max_items` items in all), in the list's order, right after the first one picked, when
+    it picked two of them or more."""
     picked = {(passages[u.pi].chunk_id, u.text): b for b, ix in blocks.items() for i in ix
               if (u := units[i]).kind == "item"}
+    # Only a list the prose drew on twice: one item alone may be a chance match of words
+    # (« des dimensions non monétaires » for « Quelles dimensions du modèle… »).
+    # A list the source splits across chunks counts as one: same document, same top section.
+    def where(b: tuple[int, int]) -> tuple[str, str]:
+        p = passages[b[0]]
+        return p.doc_id, p.section.split(" > ")[0]
+
+    hits: dict[tuple[str, str], int] = {}
+    for p, text, item in lines:
+        if item and (b := picked.get((p.chunk_id, text))) is not None:
+            hits[where(b)] = hits.get(where(b), 0) + 1
+    picked = {k: b for k, b in picked.items() if hits.get(where(b), 0) >= 2}
     out: list[Line] = []
     done: set[tuple[int, int]] = set()
-    have = {(p.chunk_id, t) for p, t, _ in lines}
+    emitted: set[tuple[str, str]] = set()
     n_items = sum(1 for _, _, item in lines if item)
     for p, text, item in lines:
-        b = picked.get((p.chunk_id, text)) if item else None
+        key = (p.chunk_id, text)
+        if key in emitted:
+            continue
+        b = picked.get(key) if item else None
         if b is None or b in done:
-            if (p.chunk_id, text) in have:
-                out.append((p, text, item))
+            out.append((p, text, item))
+            emitted.add(key)
             continue
         done.add(b)
+        chosen = {(q.chunk_id, t) for q, t, _ in lines}
         for i in sorted(blocks[b], key=lambda i: units[i].pos):
             u = units[i]
-            key = (passages[u.pi].chunk_id, u.text)
-            if u.kind != "item":
+            k = (passages[u.pi].chunk_id, u.text)
+            if u.kind != "item" or k in emitted:
                 continue
-            if key == (p.chunk_id, text) or key not in have:
-                if key != (p.chunk_id, text):
-                    if n_items >= max_items:
-                        continue
-                    n_items += 1
-                out.append((passages[u.pi], u.text, True))
-                have.discard(key)
+            if k not in chosen:
+                if n_items >= max_items:
+                    continue
+                n_items += 1
+            out.append((passages[u.pi], u.text, True))
+            emitted.add(k)
     return out
 
 
