@@ -39,7 +39,8 @@ OPENS_RE = re.compile(r"[:：]\s*$")
 # Softer announcements: the content follows in the next sentences.
 ANNOUNCE_RE = re.compile(
     r"(différent(e)?s \w+|diverses? \w+|plusieurs \w+|suivant(e)?s|ci-dessous|comme suit|s'ajoutent|"
-    r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$"
+    # « ces trois aspects » points back at what was said, it announces nothing.
+    r"(?<!\bces )\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$"
     r"|s'ajoutent|s’ajoutent|\bde (nombreu(x|ses)|multiples) \w+"
     # « … tient à sa double portée. » announces both; « D'une part, … » announces « D'autre part ».
     r"|\b(double|triple)\b|^d['’]une part\b",

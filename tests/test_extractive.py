@@ -409,3 +409,16 @@ def test_an_announcement_repeated_by_overlapping_chunks_is_said_once_and_brings_
     assert got is not None
     assert got.text.count("En matière de financement") == 1, got.text
     assert "- Le risque financier [" in got.text
+
+
+def test_a_count_after_ces_points_back_and_announces_nothing(cache):
+    from assistant.extractive import ANNOUNCE_RE
+
+    assert not ANNOUNCE_RE.search("Demander au porteur comment il compte rendre compte de ces trois aspects.")
+    assert ANNOUNCE_RE.search("Le programme repose sur trois piliers.")
+    first = P("a", "Le porteur présente les acteurs, la transition et la durée du projet. Demander au porteur "
+                   "comment il compte rendre compte de ces trois aspects.", position=3)
+    calendar = P("b", "- 2018 : note d'ATEMIS\n- 2020 : début du programme", position=4)
+    got = compose("Comment le porteur rend-il compte de ces aspects du projet ?", [first], cache, idf,
+                  next_passage=lambda p: calendar if p.chunk_id == "a" else None)
+    assert got is not None and "2018" not in got.text
