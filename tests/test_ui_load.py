@@ -112,6 +112,12 @@ def loaded_server(async_api, tmp_path):
         log.close()
 
 
+def async_timeout_error():
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    return PlaywrightTimeout
+
+
 async def _session(browser, url: str, i: int, role: str, doc_id: str, opening: asyncio.Semaphore,
                    ready: list, start: asyncio.Event) -> dict:
     """One visitor: opens the app, signs in when it has an account, asks its question once all
@@ -140,6 +146,15 @@ async def _session(browser, url: str, i: int, role: str, doc_id: str, opening: a
         cards = answer.locator('[data-testid="stExpander"]')
         if await answer.get_by_text("Sources", exact=True).count():
             await cards.first.wait_for(timeout=30_000)
+            # The source cards replace the « documents consultés » list element by element: the
+            # first card's header can be on the page before its passage. Read the page once the
+            # passage is there (a missing one still fails the test's assertion, after 30 s).
+            access, _, _, marker = DOCS[doc_id]
+            if RANK[access] <= RANK[role]:
+                try:
+                    await answer.get_by_text(marker).first.wait_for(state="attached", timeout=30_000)
+                except async_timeout_error():
+                    pass
         return {
             "sidebar": await sidebar.inner_text(),
             "answer": await answer.inner_text(),
