@@ -269,8 +269,7 @@ class Assistant:
             next_passage=lambda p: self._next_chunk(p, role),
             budget_words=s.answer_words,
             prior_docs=prior,
-            named_docs=named_visible_documents(question, lambda: self.store.index().documents(role))
-            if named_documents(question) else set(),
+            named_docs=named_visible_documents(question, lambda: self.store.index().documents(role)),
         )
         if composed is None:
             return Draft("", [], True, score, {})

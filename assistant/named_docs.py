@@ -45,6 +45,11 @@ def named_documents(question: str) -> list[str]:
     return [NAME_END_RE.sub("", part).strip() for part in NAME_SPLIT_RE.split(m.group("doc")) if part.strip()]
 
 
+def _name_words(name: str) -> list[str]:
+    """The words that name a document (not « section », « partie »… which locate a passage)."""
+    return [w for w in dict.fromkeys(analyze(name)) if w not in NOT_NAME and len(w) > 2]
+
+
 def _has_all(words: list[str], known: set[str]) -> bool:
     return all(any(k.startswith(w[:5]) or w.startswith(k[:5]) for k in known if len(k) > 2) for w in words)
 
@@ -75,7 +80,7 @@ def named_visible_documents(question: str, visible_docs) -> set[str]:
     docs = visible_docs() if callable(visible_docs) else visible_docs
     out: set[str] = set()
     for name in names:
-        words = [w for w in dict.fromkeys(analyze(name)) if w not in NOT_NAME and len(w) > 2]
+        words = _name_words(name)
         hits = {d.doc_id for d in docs if words and _has_all(words, _label_terms(_doc_label(d)))}
         if len(hits) < len(docs):
             out |= hits
@@ -94,7 +99,7 @@ def unseen_named_document(question: str, visible_docs, passages=()) -> str:
     mentioned: set[str] | None = None
     docs = None
     for name in named_documents(question):
-        words = [w for w in dict.fromkeys(analyze(name)) if w not in NOT_NAME and len(w) > 2]
+        words = _name_words(name)
         if not words:
             continue
         if any(_has_all(words, _label_terms(_doc_label(p))) for p in passages):
