@@ -30,7 +30,7 @@ import numpy as np
 from ingest.references import KIND_REFERENCES, is_reference, is_reference_section
 
 from .lexical import analyze, content_words
-from .schema import Passage, fold
+from .schema import K_DATE, Passage, fold
 
 SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s+")
@@ -99,29 +99,66 @@ NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences bef
 # the passages only talk around it (« Quel budget… ? » answered with the programme's aims).
 NEEDS_NUMBER_RE = re.compile(
     r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
-    r"taux|sommes?|effectifs?)\b", re.I)
-NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quand|quelle date|depuis quand|calendrier)\b", re.I)
+    r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
+NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quand|quelle date|depuis quand|calendrier|"
+                           r"dates?|année de)\b", re.I)
+# « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
+NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure-t-(il|elle))\b", re.I)
+# An address, a phone number, a company number: the corpus's prose never holds one.
+NEEDS_CONTACT_RE = re.compile(
+    r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
+    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège)", re.I)
 NUMBER_RE = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
     r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
 YEAR_RE = re.compile(r"\b(1[89]|20)\d\d\b")
 DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
                      r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)
+DURATION_RE = re.compile(
+    r"(\d+|\b(un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|plusieurs|"
+    r"quelques))\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\b(1[89]|20)\d\d\s*(-|–|à)\s*(1[89]|20)\d\d\b",
+    re.I)
+# A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
+NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|capital|sommes?|salaires?|rémunérations?|"
+                            r"subventions? versées?)\b", re.I)
+MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
+def _years(text: str) -> set[str]:
+    return {m.group(0) for m in YEAR_RE.finditer(text)}
 
 
-def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float]) -> bool:
-    """True when `asked_form` (the user's own words) asks for a quantity or a date and no chosen
-    line gives one about what `question` names: a year is not a quantity, and the line must hold
-    one of the question's two most specific words (« 30 territoires » does not count PTCE)."""
-    wants_date = bool(NEEDS_DATE_RE.search(asked_form))
-    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form))
-    if not (wants_date or wants_number):
+CONTACT_RE = re.compile(r"@|https?://|www\.|\b\d{5}\b|\b\d{2}([ .]\d{2}){4}\b")
+
+
+def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
+                     dated: str = "") -> bool:
+    """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
+    contact details and no chosen line gives one about what `question` names: a year is not a
+    quantity, and the line must hold one of the question's two most specific words (« 30
+    territoires » does not count PTCE). A year the question names must be in a line or in
+    `dated` (the cited documents' titles and dates): « … versée en 2022 ? » is not answered by
+    a sentence about another year."""
+    if _years(asked_form) - _years(" ".join(lines) + " " + dated):
+        return True
+    if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
+        return True
+    if NEEDS_MONEY_RE.search(asked_form) and not any(MONEY_RE.search(line) for line in lines):
+        return True
+    wants_duration = bool(NEEDS_DURATION_RE.search(asked_form))
+    wants_date = bool(NEEDS_DATE_RE.search(asked_form)) and not wants_duration
+    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration
+    if not (wants_date or wants_number or wants_duration):
         return False
-    terms = set(analyze(content_words(NEEDS_NUMBER_RE.sub(" ", NEEDS_DATE_RE.sub(" ", question)))))
+    asked = (NEEDS_NUMBER_RE, NEEDS_DATE_RE, NEEDS_DURATION_RE, NEEDS_MONEY_RE)
+    stripped = question
+    for rx in asked:
+        stripped = rx.sub(" ", stripped)
+    terms = set(analyze(content_words(stripped)))
     key = set(sorted(terms, key=idf, reverse=True)[:2])
     for line in lines:
         if key and not (key & set(analyze(line))):
             continue
+        if wants_duration and DURATION_RE.search(line):
+            return False
         if wants_date and DATE_RE.search(line):
             return False
         if wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", line)):
@@ -416,6 +453,7 @@ def compose(
     subject = definition_subject(focus or question) if kind == "definition" else ""
     wants_date = bool(NEEDS_DATE_RE.search(focus or question))
     wants_number = bool(NEEDS_NUMBER_RE.search(focus or question))
+    q_years = _years(focus or question)
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
 
@@ -430,6 +468,8 @@ def compose(
             bonus[i] = DEFINITION_BONUS
         if (wants_date and DATE_RE.search(u.text)) or (wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", u.text))):
             score += TYPE_BONUS  # « depuis quand ? » wants a sentence that holds a date
+        if q_years and q_years & set(_years(u.text)):
+            score += TYPE_BONUS  # « … à partir de 2024 ? »: the sentence about 2024
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
         score -= 0.02 * u.pi  # prefer the better-ranked passages
@@ -461,7 +501,8 @@ def compose(
         )
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
-    if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf):
+    dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
+    if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
         return None

@@ -200,6 +200,43 @@ def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject
     assert compose("Quel est le budget du programme de coopérations ?", [p], cache, idf) is None
 
 
+def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
+    from assistant.extractive import lacks_asked_type
+
+    def lacks(q, lines, dated=""):
+        return lacks_asked_type(q, q, lines, idf, dated)
+
+    # An amount of money is not any number.
+    assert lacks("Quel est le salaire moyen d'un coordinateur de PTCE ?",
+                 ["Le réseau réunit près de 200 collectivités et des coordinateurs de PTCE."])
+    assert not lacks("Quel budget pour le programme ?", ["Le programme dispose d'un budget de 3 M€."])
+    # Contact details: an address or a phone number, not a description of the place.
+    assert lacks("Quelle est l'adresse postale du Générateur BFC ?",
+                 ["Le Générateur BFC est un dispositif soutenu par la Région."])
+    assert lacks("Quel est le numéro SIRET de la Fabrique à initiatives ?",
+                 ["La Fabrique à initiatives est présente dans 30 territoires."])
+    assert not lacks("Et le troisième, il s'adresse à qui ?", ["Le troisième s'adresse aux acteurs externes."])
+    # A duration is a number with its unit.
+    assert lacks("Combien de temps dure l'accompagnement COOP'TER ?",
+                 ["Ces deux paramètres induisent des besoins en accompagnement sur la durée."])
+    assert not lacks("Combien de temps dure l'accompagnement COOP'TER ?",
+                     ["L'accompagnement COOP'TER dure dix-huit mois, soit 18 mois."])
+    # « Quelle est la date de… » asks a date.
+    assert lacks("Quelle est la date de création de l'Avise ?", ["L'Avise anime la Fabrique à initiatives."])
+    # A year the question names must be in the answer, or be the cited document's own date.
+    q = "Quelle subvention la Région a-t-elle versée au Générateur en 2022 ?"
+    assert lacks(q, ["Le Générateur est un dispositif soutenu par la Région en 2020."])
+    assert not lacks("Que disait la note de 2013 sur les PTCE ?", ["Les PTCE relèvent de nombreux défis."],
+                     dated="Les PTCE, une perspective ambitieuse 2013-05")
+
+
+def test_a_year_the_question_names_leads_the_answer(cache):
+    p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
+               "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
+    answer = compose("Qu'est-ce qui change pour le programme à partir de 2024 ?", [p], cache, idf)
+    assert answer is not None and answer.text.startswith("Depuis fin 2024")
+
+
 def test_a_follow_up_asking_a_date_may_repeat_the_sentence_that_holds_it(cache):
     p = P("a", "Le Labo de l'ESS, fondé en 2010, est un think tank dédié à l'ESS. "
                "Il étudie les dynamiques de coopération territoriale et leurs enjeux.")
