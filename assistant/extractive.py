@@ -49,6 +49,12 @@ ANNOUNCE_RE = re.compile(
 # A sentence that opens on what the previous one named (« Ces approches cibleront… », « Elle
 # réunit… ») elaborates it: it comes with it.
 ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |ils |elles |leur |leurs |son |sa |ses )", re.I)
+# A sentence that cannot be read without the one before it (« Ces deux paramètres induisent… »,
+# « Le premier est centré sur l'ÉFC. »): that one comes first.
+NEEDS_ANTECEDENT_RE = re.compile(
+    r"^(ces (deux|trois|quatre|cinq|six|derni[eè]res?|derniers)\b|ce dernier|cette derni[eè]re|"
+    r"(le|la) (premi[eè]re?|second|seconde|deuxi[eè]me|troisi[eè]me)\b|celui-ci|celle-ci|ceux-ci|celles-ci|"
+    r"cela\b|ceci\b)", re.I)
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -583,6 +589,15 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         used.add(i)
         terms_seen.append(u.terms)
         words += len(u.text.split())
+        prev = i - 1
+        if (u.kind == "sentence" and NEEDS_ANTECEDENT_RE.match(u.text) and prev >= 0 and prev not in used
+                and units[prev].pi == u.pi and units[prev].block == u.block and units[prev].kind == "sentence"
+                and not units[prev].fragment):
+            e = units[prev]
+            used.add(prev)
+            terms_seen.append(e.terms)
+            lines.insert(0, (passages[e.pi], e.text, False))
+            words += len(e.text.split())
         # What an announcing sentence announces, or the rest of a definition's paragraph.
         if u.announces or (define and not chosen and _defines(u.text, define)):
             extra = _follow(units, i, max(40, budget_words - words))

@@ -230,6 +230,17 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
                      dated="Les PTCE, une perspective ambitieuse 2013-05")
 
 
+def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache):
+    p = P("a", "Les coopérations se construisent dans un temps long. La coopération prend du temps et les projets "
+               "se définissent chemin faisant. Ces deux paramètres induisent des besoins en financement sur la "
+               "durée, particulièrement en phase d'émergence.")
+    got = compose("Comment financer une coopération en phase d'émergence ?", [p], cache, idf)
+    claims = _claims(got.text)
+    assert claims.index("La coopération prend du temps et les projets se définissent chemin faisant.") == \
+        claims.index("Ces deux paramètres induisent des besoins en financement sur la durée, particulièrement en "
+                     "phase d'émergence.") - 1
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
