@@ -69,6 +69,11 @@ REFERS_BACK_RE = re.compile(
     r"le premier|la première|le deuxième|le second|la seconde|le troisième|la troisième|le dernier|la dernière)\b",
     re.I,
 )
+# The category a list question asks for: « Quels outils… », « Quelles sont les bonnes pratiques… ».
+CATEGORY_Q_RE = re.compile(
+    r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
+    r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
+    r"(?P<noun>[a-zà-ÿ'-]{3,})", re.I)
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 # « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
 HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
@@ -98,6 +103,7 @@ TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads
 LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats every list by this much
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
 LIST_BLOCK_MARGIN = 0.15
+CATEGORY_BONUS = 0.2  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others  # other lists join when their best item is this close to the best list's
 
 
@@ -500,7 +506,7 @@ def compose(
                 scores[i] = max(scores[i], float(np.mean(items[:3])) + 0.02)
 
     if kind == "list":
-        lines = _compose_list(units, scores, passages, max_items, next_passage)
+        lines = _compose_list(units, scores, passages, max_items, next_passage, asked_category(focus or question))
     elif kind == "experience":
         lines = _compose_by_sheet(units, scores, passages) or _compose_prose(
             units, scores, passages, budget_words, next_passage
@@ -647,9 +653,18 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
     return out
 
 
-def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line]:
+def asked_category(question: str) -> str:
+    """The stem of what a list question asks for (« outil » for « Quels outils concrets… ? »), or ''."""
+    m = CATEGORY_Q_RE.match(question.replace("’", "'"))
+    stems = analyze(m.group("noun")) if m else []
+    return stems[0] if stems and stems[0] not in ("typ", "form", "sort", "gen", "exempl", "element") else ""
+
+
+def _compose_list(units, scores, passages, max_items, next_passage, category="") -> list[Line]:
     """The best list, whole and with the line that introduces it, then close items of other
-    lists (de-duplicated). A list announced at the end of a passage is read in the next chunk."""
+    lists (de-duplicated). A list announced at the end of a passage is read in the next chunk.
+    A list whose introduction names the `category` asked for leads: an item that merely
+    mentions it (« … à qui s'adressent les outils créés ») does not make its list the answer."""
     blocks: dict[tuple[int, int], list[int]] = {}
     for i, u in enumerate(units):
         if u.kind in ("item", "intro") and not u.fragment:
@@ -657,6 +672,10 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
     blocks = {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)}
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
+    named = {b for b, ix in blocks.items()
+             if category and any(units[i].kind == "intro" and category in units[i].terms for i in ix)}
+    for b in named:
+        block_score[b] += CATEGORY_BONUS
     if not blocks or (units[best_unit].kind == "sentence" and scores[best_unit] > max(block_score.values()) + LIST_PROSE_MARGIN):
         return _whole_lists(_compose_prose(units, scores, passages, 140, next_passage), units, passages, blocks, max_items)
     lead = max(blocks, key=block_score.get)
@@ -665,7 +684,20 @@ def _compose_list(units, scores, passages, max_items, next_passage) -> list[Line
     lines: list[Line] = []
     seen: list[set[str]] = []
     n_items = 0
-    for b in [lead] + sorted((b for b in blocks if b != lead), key=best_item.get, reverse=True):
+    first_pos = {pi: min(u.pos for u in units if u.pi == pi) for pi in {b[0] for b in blocks}}
+
+    def same_kind(b) -> bool:
+        """Once the lead list is introduced as what was asked, another list joins only if it is
+        introduced so too, or goes on from the first line of the chunk after the lead's."""
+        if lead not in named or b in named:
+            return True
+        ix = blocks[b]
+        here, there = passages[b[0]], passages[lead[0]]
+        return (not any(units[i].kind == "intro" for i in ix) and here.doc_id == there.doc_id
+                and here.meta.get("position") == (there.meta.get("position") or 0) + 1
+                and min(units[i].pos for i in ix) == first_pos[b[0]])
+
+    for b in [lead] + sorted((b for b in blocks if b != lead and same_kind(b)), key=best_item.get, reverse=True):
         if b != lead and (best_item[b] < best_item[lead] - LIST_BLOCK_MARGIN or n_items >= max_items):
             break
         for i in sorted(blocks[b], key=lambda i: units[i].pos):

@@ -241,6 +241,26 @@ def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache
                      "phase d'émergence.") - 1
 
 
+def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
+    from assistant.extractive import asked_category
+
+    assert asked_category("Quels outils concrets sont nés à Strasbourg ?") == "outil"
+    assert asked_category("Quelles sont les bonnes pratiques ?") == asked_category("Quelles pratiques ?")
+    assert asked_category("Quels types d'acteurs ?") == ""  # the category is the noun after « types de »
+    # The partners' list scores as high as the tools' list on words (« outils créés par le
+    # Conseil »), but only the second one is a list of tools.
+    partners = P("a", "- L'Eurométropole de Strasbourg, qui copréside le Conseil de l'ESS.\n"
+                      "- La CRESS, également coprésidente.\n"
+                      "- Les porteurs de projet, à qui s'adressent les outils créés par le Conseil.",
+                 section="Porteurs et partenaires")
+    tools = P("b", "Le Conseil a permis de créer de nouveaux outils pour le territoire :\n"
+                   "- la plateforme Okoté, de financement participatif ;\n"
+                   "- les Matornales, un espace d'accueil des porteurs de projet.", section="Ce que fait le projet")
+    got = compose("Quels outils a créés le Conseil ?", [partners, tools], cache, idf)
+    assert got.text.splitlines()[0].startswith("Le Conseil a permis de créer de nouveaux outils")
+    assert "Okoté" in got.text and "CRESS" not in got.text
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
