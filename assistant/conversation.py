@@ -36,6 +36,8 @@ class Turn:
     abstained: bool
     cited_chunk_ids: list[str] = field(default_factory=list)
     cited_doc_ids: list[str] = field(default_factory=list)  # what « lequel ? » may refer to
+    # (document, section) of each cited passage: what « il », « sa fiche »… stand for
+    cited_sections: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -100,6 +102,13 @@ def _leans_on_a_pronoun(q: str) -> bool:
     if OWN_SUBJECT.search(q) or PROPER_NAME.search(q):
         return False
     return bool(PRONOUN.search(IMPERSONAL.sub(" ", q)))
+
+
+def stays_on_subject(question: str) -> bool:
+    """True when a follow-up's subject is a pronoun (« Et que propose-t-il à ses membres ? »): it
+    is about what the last answer was about. (« Et sur l'accompagnement reçu ? » names too little
+    to stand alone, but moves to another aspect.)"""
+    return _leans_on_a_pronoun(question)
 
 
 def _names_too_little(q: str) -> bool:

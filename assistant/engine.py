@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
-from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up
+from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up, stays_on_subject
 from .errors import QuestionError
 from .extractive import REFERS_BACK_RE, SentenceCache, compose
 from .language import NOT_FRENCH_NOTE, is_french
@@ -136,7 +136,8 @@ class Assistant:
         if conversation is not None:
             conversation.add(
                 Turn(question, standalone, text, draft.abstained, [c.chunk_id for c in citations],
-                     list(dict.fromkeys(c.doc_id for c in citations)))
+                     list(dict.fromkeys(c.doc_id for c in citations)),
+                     list(dict.fromkeys((c.doc_id, c.section) for c in citations)))
             )
         return answer
 
@@ -269,6 +270,8 @@ class Assistant:
             next_passage=lambda p: self._next_chunk(p, role),
             budget_words=s.answer_words,
             prior_docs=prior,
+            prior_sections=(set(conversation.turns[-1].cited_sections)
+                            if prior and stays_on_subject(question) else set()),
             named_docs=named_visible_documents(question, lambda: self.store.index().documents(role)),
         )
         if composed is None:

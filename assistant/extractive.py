@@ -54,7 +54,7 @@ ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |
 NEEDS_ANTECEDENT_RE = re.compile(
     r"^(ces (deux|trois|quatre|cinq|six|derni[eè]res?|derniers)\b|ce dernier|cette derni[eè]re|"
     r"(le|la) (premi[eè]re?|second|seconde|deuxi[eè]me|troisi[eè]me)\b|celui-ci|celle-ci|ceux-ci|celles-ci|"
-    r"cela\b|ceci\b)", re.I)
+    r"cela\b|ceci\b|l['’]une? d['’](eux|elles|entre eux|entre elles)\b)", re.I)
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -103,7 +103,8 @@ TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads
 LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats every list by this much
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
 LIST_BLOCK_MARGIN = 0.15
-CATEGORY_BONUS = 0.2  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
+CATEGORY_BONUS = 0.2
+PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others  # other lists join when their best item is this close to the best list's
 
 
@@ -418,6 +419,7 @@ def compose(
     max_items: int = 12,
     prior_docs: set[str] | frozenset[str] = frozenset(),
     named_docs: set[str] | frozenset[str] = frozenset(),
+    prior_sections: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
@@ -426,7 +428,9 @@ def compose(
     already access-checked, or None; used when an announcing sentence ends a passage.
     `prior_docs`: documents the previous answer cited; a follow-up that points back at it
     (« Lequel concerne les filières ? ») prefers them. `named_docs`: documents the question names
-    (« selon la note de 2013 »): their sentences come first.
+    (« selon la note de 2013 »): their sentences come first. `prior_sections`: (document, section)
+    of what the previous answer cited, when the follow-up names no subject of its own (« Et que
+    propose-t-il à ses membres ? »): the sentences about that subject come first.
     """
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
@@ -487,6 +491,8 @@ def compose(
         score -= 0.02 * u.pi  # prefer the better-ranked passages
         if passages[u.pi].doc_id in named_docs:
             score += NAMED_DOC_BONUS
+        if (passages[u.pi].doc_id, passages[u.pi].section) in prior_sections:
+            score += PRIOR_SECTION_BONUS
         if len(u.text) < 50 and u.kind == "sentence":
             score -= 0.08
         if u.fragment:

@@ -261,6 +261,24 @@ def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
     assert "Okoté" in got.text and "CRESS" not in got.text
 
 
+def test_a_pronoun_follow_up_stays_in_the_sections_the_last_answer_cited(cache):
+    from assistant.conversation import stays_on_subject
+
+    assert stays_on_subject("Et que propose-t-il à ses membres ?")
+    assert not stays_on_subject("Et sur l'accompagnement reçu, que faut-il dire ?")  # another aspect
+    assert not stays_on_subject("Et Clus'Ter Jura, c'est quoi ?")  # names its own subject
+    # Two sections answer « que propose-t-il ? » equally well on words: « il » is the one the
+    # previous answer was about.
+    network = P("a", "Il propose des formations aux élus de ses membres.", section="Le réseau")
+    study = P("b", "Il propose des formations aux agents de ses membres.", section="L'étude-action")
+    q, focus = "Qu'est-ce que le réseau ? Et que propose-t-il à ses membres ?", "Et que propose-t-il à ses membres ?"
+    for section, lead in (("Le réseau", "Il propose des formations aux élus"),
+                          ("L'étude-action", "Il propose des formations aux agents")):
+        got = compose(q, [network, study], cache, idf, focus=focus, prior_docs={"guides/g"},
+                      prior_sections={("guides/g", section)})
+        assert got.text.startswith(lead)
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
