@@ -74,6 +74,11 @@ CATEGORY_Q_RE = re.compile(
     r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
     r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
     r"(?P<noun>[a-zà-ÿ'-]{3,})", re.I)
+# Questions that ask to cross sources (« en croisant les sources », « chacun », « points communs »):
+# they need passages from more documents than a plain question.
+CROSS_SOURCE_Q_RE = re.compile(
+    r"\b(en croisant|croiser|chacun(e)?|points? communs?|rapport entre|à la fois dans|différent(e)?s (sources|documents)|"
+    r"tous (les )?deux|toutes (les )?deux|rapproch\w*|compar\w*|d'une source à l'autre|selon les sources)\b", re.I)
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 # « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
 HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)

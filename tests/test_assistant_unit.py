@@ -303,3 +303,18 @@ def test_bm25_searches_the_content_words_not_the_form_words(tmp_path):
     run(settings)
     top = Assistant(settings).retriever.retrieve("Que signifie le sigle ÉFC ?", "public", mode="bm25")
     assert top and top[0].doc_id == "b"
+
+
+def test_a_question_that_crosses_sources_reads_more_passages(bot, settings):
+    from assistant.extractive import CROSS_SOURCE_Q_RE
+
+    assert CROSS_SOURCE_Q_RE.search("En croisant les sources, comment financer un PTCE ?")
+    assert CROSS_SOURCE_Q_RE.search("Comment l'Avise et le Labo de l'ESS définissent-ils chacun la coopération ?")
+    assert not CROSS_SOURCE_Q_RE.search("Comment financer un PTCE ?")
+    from assistant.engine import Assistant
+
+    few = Assistant(settings.with_overrides(top_k=1))  # the tiny corpus holds a handful of chunks
+    plain = few.ask("Comment financer un PTCE ?", role="staff")
+    crossed = few.ask("En croisant les sources, comment financer un PTCE ?", role="staff")
+    assert len(plain.retrieved) == 1
+    assert len(crossed.retrieved) > 1
