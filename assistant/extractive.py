@@ -137,7 +137,7 @@ DURATION_RE = re.compile(
     r"quelques))\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\b(1[89]|20)\d\d\s*(-|–|à)\s*(1[89]|20)\d\d\b",
     re.I)
 # A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
-NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|capital|sommes?|salaires?|rémunérations?|"
+NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|sommes?|salaires?|rémunérations?|"
                             r"subventions? versées?)\b", re.I)
 MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
 def _years(text: str) -> set[str]:
@@ -524,6 +524,8 @@ def compose(
         )
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
+    if lines and not CROSS_SOURCE_Q_RE.search(focus or question) and not _hears_a_name(focus or question, lines):
+        return None
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
@@ -669,6 +671,41 @@ def asked_category(question: str) -> str:
     m = CATEGORY_Q_RE.match(question.replace("’", "'"))
     stems = analyze(m.group("noun")) if m else []
     return stems[0] if stems and stems[0] not in ("typ", "form", "sort", "gen", "exempl", "element") else ""
+
+
+# A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
+# the question's first word; the corpus-wide names (ESS, PTCE, COOP'TER…) say nothing specific.
+ENTITY_RE = re.compile(r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|d['’]|du\s+|à\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
+COMMON_NAMES = frozenset({"ess", "ptce", "ect", "efc", "coop'ter", "coopter", "ademe", "france"})
+COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
+
+
+def question_names(question: str) -> list[set[str]]:
+    """The names a question gives, each as the set of its folded words, minus the corpus-wide ones."""
+    out = []
+    # A sentence's first word is capitalised whatever it is (« Qui… ? J'aimerais… »).
+    text = re.sub(r"(^|[.?!]\s+)\S+", " ", question.strip().replace("’", "'"))
+    for m in ENTITY_RE.finditer(text):
+        if fold(m.group(0).lower()) in COMMON_NAMES:
+            continue
+        words = {w for w in analyze(m.group(0)) if len(w) > 2 and w not in COMMON_STEMS}
+        if words:
+            out.append(words)
+    return out
+
+
+def _hears_a_name(question: str, lines: list[Line]) -> bool:
+    """False when the question names something (« Quels résultats a obtenus La Place ? », « Quels
+    PTCE en Bretagne ? ») and no chosen line, nor the title, section, authors or source of its
+    document, names it: the passages are about something else. (A question that crosses sources
+    is not held to this: one side heard is still an answer.)"""
+    names = question_names(question)
+    if not names:
+        return True
+    heard = set()
+    for p, text, _ in lines:
+        heard |= set(analyze(f"{text} {p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}"))
+    return any(name & heard for name in names)
 
 
 def _compose_list(units, scores, passages, max_items, next_passage, category="") -> list[Line]:

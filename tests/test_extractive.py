@@ -279,6 +279,23 @@ def test_a_pronoun_follow_up_stays_in_the_sections_the_last_answer_cited(cache):
         assert got.text.startswith(lead)
 
 
+def test_an_answer_that_never_names_what_the_question_names_is_an_abstention(cache):
+    from assistant.extractive import question_names
+
+    assert question_names("Quels PTCE existent en Bretagne ?") == [{"bretagn"}]  # PTCE names nothing specific
+    assert question_names("Qui peut coopérer ? J'aimerais la liste des acteurs.") == []  # a sentence's first word
+    ptce = P("a", "Les PTCE rassemblent sur un territoire des acteurs de l'ESS, des collectivités et des "
+                  "entreprises autour d'un projet économique commun.", title="Les PTCE")
+    assert compose("Quels PTCE existent en Bretagne ?", [ptce], cache, idf) is None
+    assert compose("Quels PTCE existent en Bretagne ?", [P("b", "En Bretagne, les PTCE rassemblent des "
+                                                               "entreprises autour d'un projet commun.")], cache, idf)
+    # The name may be the document's author rather than a word of the passage.
+    note = Passage(chunk_id="n", text="Les PTCE peuvent emprunter deux grands chemins pour structurer l'ESS.",
+                   meta={"doc_id": "notes/n", "position": 0, "section": "", "title": "Les pôles territoriaux",
+                         "authors": "Danièle Demoustier", "type": "note", "access": "public"})
+    assert compose("Selon Danièle Demoustier, quels chemins pour structurer l'ESS ?", [note], cache, idf)
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
