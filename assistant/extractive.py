@@ -109,6 +109,7 @@ LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats ever
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
 LIST_BLOCK_MARGIN = 0.15
 CATEGORY_BONUS = 0.2
+NAME_MISS_PENALTY = 0.2  # « Qui finance La Place ? »: a sentence that does not name La Place comes after
 PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others  # other lists join when their best item is this close to the best list's
 
@@ -477,6 +478,9 @@ def compose(
     q_years = _years(focus or question)
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
+    names = [] if CROSS_SOURCE_Q_RE.search(focus or question) else question_names(focus or question)
+    named_ctx = [context[i] | set(analyze(f"{p.meta.get('authors', '')} {p.meta.get('source', '')}"))
+                 for i, p in enumerate(passages)] if names else []
 
     scores = np.zeros(len(units))
     bonus = np.zeros(len(units))  # preferences that order units but do not narrow the margin
@@ -498,6 +502,8 @@ def compose(
             score += NAMED_DOC_BONUS
         if (passages[u.pi].doc_id, passages[u.pi].section) in prior_sections:
             score += PRIOR_SECTION_BONUS
+        if names and not any(name & (u.terms | named_ctx[u.pi]) for name in names):
+            score -= NAME_MISS_PENALTY  # « Qui finance La Place ? »: a sentence on another subject
         if len(u.text) < 50 and u.kind == "sentence":
             score -= 0.08
         if u.fragment:

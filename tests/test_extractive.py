@@ -296,6 +296,14 @@ def test_an_answer_that_never_names_what_the_question_names_is_an_abstention(cac
     assert compose("Selon Danièle Demoustier, quels chemins pour structurer l'ESS ?", [note], cache, idf)
 
 
+def test_sentences_about_what_the_question_names_come_first(cache):
+    study = P("a", "L'étude-action sur le financement des coopérations territoriales est financée par un fonds.",
+              title="Guide")
+    sheet = P("b", "La Place est un programme soutenu par Toulouse Métropole.", title="Fiche projet : La Place")
+    got = compose("Qui finance La Place ?", [study, sheet], cache, idf)
+    assert got.text.startswith("La Place est un programme soutenu par Toulouse Métropole.")
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
