@@ -14,7 +14,7 @@ from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
 from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up, stays_on_subject
 from .errors import QuestionError
-from .extractive import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SentenceCache, compose
+from .extractive import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SentenceCache, compose, name_terms, question_names
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .named_docs import (
@@ -114,8 +114,28 @@ class Assistant:
         # A question that crosses sources needs passages from more documents (dev split: +3).
         k = self.settings.top_k + CROSS_SOURCE_EXTRA if CROSS_SOURCE_Q_RE.search(question) else None
         passages = self.retriever.retrieve(standalone, role, filters, k=k, mode=mode, timings=timings) if question else []
+        if k is not None:
+            passages += self._named_passages(question, role, filters, passages)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return role, question, standalone, passages, timings
+
+    def _named_passages(self, question, role, filters, have) -> list[Passage]:
+        """« Points communs entre la Fabrique à initiatives et La Place ? »: each thing compared
+        brings its own best passage (BM25 on its name and the question), when retrieval of the
+        whole question left it out."""
+        seen = {p.chunk_id for p in have}
+        out: list[Passage] = []
+        for name in question_names(question):
+            if any(name & name_terms(f"{p.text} {p.title}") for p in have + out):
+                continue
+            hits = self.retriever.lexical(role).search(" ".join(sorted(name)) + " " + content_words(question), 3,
+                                                       filters or None)
+            for p in access.visible(hits, role):
+                if p.chunk_id not in seen and name & name_terms(f"{p.text} {p.title}"):
+                    seen.add(p.chunk_id)
+                    out.append(p)
+                    break
+        return out
 
     def _finish(self, question, role, standalone, passages, draft: Draft, timings, conversation, started) -> Answer:
         passages = access.visible(passages + draft.extra, role)

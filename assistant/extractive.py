@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -479,8 +480,8 @@ def compose(
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
     names = [] if CROSS_SOURCE_Q_RE.search(focus or question) else question_names(focus or question)
-    named_ctx = [context[i] | set(analyze(f"{p.meta.get('authors', '')} {p.meta.get('source', '')}"))
-                 for i, p in enumerate(passages)] if names else []
+    named_ctx = [name_terms(f"{p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}")
+                 for p in passages] if names else []
 
     scores = np.zeros(len(units))
     bonus = np.zeros(len(units))  # preferences that order units but do not narrow the margin
@@ -502,7 +503,7 @@ def compose(
             score += NAMED_DOC_BONUS
         if (passages[u.pi].doc_id, passages[u.pi].section) in prior_sections:
             score += PRIOR_SECTION_BONUS
-        if names and not any(name & (u.terms | named_ctx[u.pi]) for name in names):
+        if names and not any(name & (name_terms(u.text) | named_ctx[u.pi]) for name in names):
             score -= NAME_MISS_PENALTY  # « Qui finance La Place ? »: a sentence on another subject
         if len(u.text) < 50 and u.kind == "sentence":
             score -= 0.08
@@ -530,7 +531,9 @@ def compose(
         )
     else:
         lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
-    if lines and not CROSS_SOURCE_Q_RE.search(focus or question) and not _hears_a_name(focus or question, lines):
+    if lines and CROSS_SOURCE_Q_RE.search(focus or question):
+        lines = _hear_each_name(focus or question, lines, units, scores, passages)
+    elif lines and not _hears_a_name(focus or question, lines):
         return None
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
@@ -686,6 +689,16 @@ COMMON_NAMES = frozenset({"ess", "ptce", "ect", "efc", "coop'ter", "coopter", "a
 COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
 
 
+CAPITALISED_RE = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]*")
+
+
+@lru_cache(maxsize=65536)
+def name_terms(text: str) -> frozenset[str]:
+    """Stems of the capitalised words of `text`: « La Place » names the programme, « mise en
+    place » does not."""
+    return frozenset(analyze(" ".join(CAPITALISED_RE.findall(text))))
+
+
 def question_names(question: str) -> list[set[str]]:
     """The names a question gives, each as the set of its folded words, minus the corpus-wide ones."""
     out = []
@@ -710,8 +723,31 @@ def _hears_a_name(question: str, lines: list[Line]) -> bool:
         return True
     heard = set()
     for p, text, _ in lines:
-        heard |= set(analyze(f"{text} {p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}"))
+        heard |= name_terms(f"{text} {p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}")
     return any(name & heard for name in names)
+
+
+def _hear_each_name(question: str, lines: list[Line], units, scores, passages) -> list[Line]:
+    """« Quels points communs entre la Fabrique à initiatives et La Place ? »: when the answer
+    says nothing of one of the things compared, the best unit that names it (in its text, or in
+    its document's title or section) joins. Authors (« selon l'Avise et le Labo de l'ESS ») are
+    left alone: their best unit is most often their own presentation."""
+    def terms(p, text):
+        return name_terms(f"{text} {p.title} {p.section}")
+
+    authors = set()
+    for p in passages:
+        authors |= name_terms(str(p.meta.get("authors", "")))
+    out = list(lines)
+    for name in question_names(question):
+        if name & authors or any(name & terms(p, text) for p, text, _ in out):
+            continue
+        cands = [i for i, u in enumerate(units) if not u.fragment and u.kind != "intro" and scores[i] > -9
+                 and name & terms(passages[u.pi], u.text) and all(text != u.text for _, text, _ in out)]
+        if cands:
+            u = units[max(cands, key=lambda k: scores[k])]
+            out.append((passages[u.pi], u.text, u.kind == "item"))
+    return out
 
 
 def _compose_list(units, scores, passages, max_items, next_passage, category="") -> list[Line]:

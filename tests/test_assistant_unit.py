@@ -318,3 +318,12 @@ def test_a_question_that_crosses_sources_reads_more_passages(bot, settings):
     crossed = few.ask("En croisant les sources, comment financer un PTCE ?", role="staff")
     assert len(plain.retrieved) == 1
     assert len(crossed.retrieved) > 1
+
+
+def test_each_thing_a_comparison_names_brings_its_passage_within_clearance(bot):
+    q = "En croisant les sources, que disent la Note de pilotage et l'Atelier sur les PTCE ?"
+    got = bot._named_passages(q, "staff", None, [])
+    assert {p.meta["title"] for p in got} == {"Note de pilotage", "Atelier financement"}
+    assert bot._named_passages(q, "public", None, []) == []  # both are above a visitor's clearance
+    community = bot._named_passages(q, "community", None, [])
+    assert [p.meta["title"] for p in community] == ["Atelier financement"]

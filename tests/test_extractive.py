@@ -304,6 +304,24 @@ def test_sentences_about_what_the_question_names_come_first(cache):
     assert got.text.startswith("La Place est un programme soutenu par Toulouse Métropole.")
 
 
+def test_each_thing_a_comparison_names_is_heard(cache):
+    from assistant.extractive import name_terms
+
+    assert "plac" in name_terms("Fiche projet : La Place") and "plac" not in name_terms("la mise en place")
+    fabrique = P("a", "La Fabrique à initiatives part des besoins du territoire pour créer des activités. "
+                      "Elle repère les idées en germe et suscite des alliances entre acteurs.",
+                 title="Fiche projet : la Fabrique à initiatives")
+    place = P("b", "Le programme repère les filières et les opportunités de marchés du territoire.",
+              title="Fiche projet : La Place", section="Ce que fait le projet")
+    q = "Quels points communs entre la Fabrique à initiatives et La Place ?"
+    got = compose(q, [fabrique, place], cache, idf, budget_words=25)
+    assert "opportunités de marchés" in got.text  # La Place's best line, though it scores lower
+    # Outside a comparison, the answer keeps to its best lines.
+    alone = compose("Que fait la Fabrique à initiatives pour la Place ?", [fabrique, place], cache, idf,
+                    budget_words=25)
+    assert "opportunités de marchés" not in alone.text
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
