@@ -80,6 +80,8 @@ CATEGORY_Q_RE = re.compile(
 CROSS_SOURCE_Q_RE = re.compile(
     r"\b(en croisant|croiser|chacun(e)?|points? communs?|rapport entre|à la fois dans|différent(e)?s (sources|documents)|"
     r"tous (les )?deux|toutes (les )?deux|rapproch\w*|compar\w*|d'une source à l'autre|selon les sources)\b", re.I)
+# « Quels sont les points communs entre X et Y ? » is answered in prose, each side in its words.
+COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.I)
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 # « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
 HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
@@ -350,7 +352,7 @@ def question_kind(question: str) -> str:
         return "experience"
     if DEF_Q_RE.search(q):
         return "definition"
-    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q) and not HOW_WHY_Q_RE.match(q):
+    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q) and not HOW_WHY_Q_RE.match(q) and not COMPARE_Q_RE.search(q):
         return "list"
     return "fact"
 

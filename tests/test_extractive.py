@@ -141,6 +141,8 @@ def test_question_kinds():
     assert question_kind("En quelle année le Labo de l'ESS a-t-il été fondé ?") == "fact"
     assert question_kind("Quelle est la fonction d'un intégrateur ?") == "fact"
     assert question_kind("Quelles expériences de coopération ont été menées par des métropoles ?") == "experience"
+    # A comparison is answered in prose, each side in its own words.
+    assert question_kind("Quels sont les points communs entre la Fabrique et La Place ?") == "fact"
 
 
 def test_experience_questions_group_by_project_sheet(cache):
