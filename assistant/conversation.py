@@ -97,8 +97,20 @@ REQUEST_STEMS = frozenset({"pouv", "peux", "don", "montr", "precis", "developp",
                            "concret", "plus", "dir"})
 
 
+# « Qu'a-t-il écrit sur les ECT ? », « Que propose-t-elle aux collectivités ? », « Combien
+# d'opérateurs réunit-il ? »: a pronoun right after the question word (and at most one lowercase
+# word) is the subject; a named subject comes before the verb (« Comment la Région
+# soutient-elle… », « Comment Avise définit-elle… »). Whatever names follow do not change that.
+PRONOUN_SUBJECT = re.compile(
+    r"^\s*(?i:(?:et\s+)?(?:qu'|que\s+|quand\s+|où\s+|comment\s+|pourquoi\s+|combien\s+))"
+    r"(?:[a-zà-ÿ']+\s+)?[a-zà-ÿ]+-(?:t-)?(?:il|elle|ils|elles)\b"
+)
+
+
 def _leans_on_a_pronoun(q: str) -> bool:
     q = q.replace("’", "'")
+    if PRONOUN_SUBJECT.search(q) and not IMPERSONAL.search(q):
+        return True
     if OWN_SUBJECT.search(q) or PROPER_NAME.search(q):
         return False
     return bool(PRONOUN.search(IMPERSONAL.sub(" ", q)))

@@ -110,6 +110,8 @@ def test_follow_up_is_condensed_with_the_previous_question():
     "Quels sont ses axes d'action ?", "Qu'a-t-il publié en 2024 ?", "Que proposent-ils aux collectivités ?",
     "Tu peux me donner un exemple concret ?", "Pouvez-vous préciser ce point ?",
     "Qui a travaillé dessus avec l'ADEME ?",
+    # the pronoun is the subject right after the question word, whatever names follow
+    "Qu'a-t-il écrit sur les ECT ?", "Combien d'opérateurs réunit-il ?", "Que propose-t-elle aux PTCE ?",
 ])
 def test_a_question_leaning_on_a_pronoun_is_a_follow_up(question):
     from assistant.conversation import looks_like_follow_up
@@ -124,6 +126,7 @@ def test_a_question_leaning_on_a_pronoun_is_a_follow_up(question):
     "Le Labo de l'ESS a-t-il publié un rapport sur les coopérations ?",
     "Quelles bonnes pratiques sont conseillées à une mairie qui veut faire naître une nouvelle activité chez elle ?",
     "Que signifie le sigle PTCE ?", "Quelle année a vu la création de l'Avise ?",
+    "Comment la Région soutient-elle les coopérations ?", "Comment Avise définit-elle la coopération ?",
 ])
 def test_an_impersonal_or_self_contained_pronoun_is_not_a_follow_up(question):
     from assistant.conversation import looks_like_follow_up
