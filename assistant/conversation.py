@@ -149,3 +149,19 @@ def condense_heuristic(conversation: Conversation, question: str) -> str:
         return question
     previous = conversation.turns[-1].standalone or conversation.turns[-1].question
     return f"{previous.rstrip()} {question.strip()}"
+
+
+ORDINALS = {"premier": 0, "première": 0, "deuxième": 1, "second": 1, "seconde": 1, "troisième": 2,
+            "quatrième": 3, "cinquième": 4, "sixième": 5, "dernier": -1, "dernière": -1}
+ORDINAL_RE = re.compile(r"\b(?:le|la|au|du)\s+(" + "|".join(ORDINALS) + r")\b", re.I)
+ITEM_LINE_RE = re.compile(r"^\s*-\s+(.*?)(?:\s*\[\d+\])*\s*$")
+
+
+def ordinal_item(question: str, last_answer: str) -> str:
+    """The item of the last answer's list that « Peux-tu détailler le premier ? » points at, or ''."""
+    m = ORDINAL_RE.search(question)
+    items = [ITEM_LINE_RE.match(line).group(1) for line in last_answer.splitlines() if ITEM_LINE_RE.match(line)]
+    if not m or not items:
+        return ""
+    n = ORDINALS[m.group(1).lower()]
+    return items[n] if -len(items) <= n < len(items) else ""

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
-from .conversation import Conversation, Turn, condense_heuristic, looks_like_follow_up, stays_on_subject
+from .conversation import (
+    Conversation,
+    Turn,
+    condense_heuristic,
+    looks_like_follow_up,
+    stays_on_subject,
+    ordinal_item,
+)
 from .errors import QuestionError
 from .extractive import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SentenceCache, compose, name_terms, question_names
 from .language import NOT_FRENCH_NOTE, is_french
@@ -276,6 +283,7 @@ class Assistant:
             return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)
         # The condensed question chose the passages; a follow-up's own words choose the sentences.
         focus = question if standalone != question else ""
+        pointed = ordinal_item(focus, conversation.turns[-1].answer) if focus and conversation and conversation.turns else ""
         given = " ".join(t.answer for t in conversation.turns) if conversation else ""
         prior = set(conversation.turns[-1].cited_doc_ids) if focus and conversation and conversation.turns else set()
         # « Lequel concerne les filières ? » picks among what the previous answer cited: those
@@ -297,6 +305,7 @@ class Assistant:
             prior_docs=prior,
             prior_sections=(set(conversation.turns[-1].cited_sections)
                             if prior and stays_on_subject(question) else set()),
+            pointed=pointed,
             named_docs=named_visible_documents(question, lambda: self.store.index().documents(role)),
         )
         if composed is None:

@@ -429,6 +429,7 @@ def compose(
     prior_docs: set[str] | frozenset[str] = frozenset(),
     named_docs: set[str] | frozenset[str] = frozenset(),
     prior_sections: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    pointed: str = "",
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
@@ -439,7 +440,9 @@ def compose(
     (« Lequel concerne les filières ? ») prefers them. `named_docs`: documents the question names
     (« selon la note de 2013 »): their sentences come first. `prior_sections`: (document, section)
     of what the previous answer cited, when the follow-up names no subject of its own (« Et que
-    propose-t-il à ses membres ? »): the sentences about that subject come first.
+    propose-t-il à ses membres ? »): the sentences about that subject come first. `pointed`: the
+    item of the last answer a follow-up points at (« Peux-tu détailler le premier ? »): its words
+    choose the sentences with the follow-up's own.
     """
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
@@ -461,14 +464,14 @@ def compose(
         if len(passages) > len(shown):
             units = _units(passages)
     q_terms = set(analyze(question))
-    f_terms = set(analyze(focus)) if focus else set()
+    f_terms = set(analyze(f"{focus} {pointed}")) if focus else set()
     qvec = np.asarray(cache.embedder.embed_queries([question])[0], dtype=np.float32)
     vecs = cache.vectors(passages, units)
     sims = vecs @ qvec
     refers_back = bool(prior_docs) and bool(REFERS_BACK_RE.search(focus)) and any(
         p.doc_id in prior_docs for p in passages)
     if focus:
-        fvec = np.asarray(cache.embedder.embed_queries([focus])[0], dtype=np.float32)
+        fvec = np.asarray(cache.embedder.embed_queries([f"{focus} {pointed}".strip()])[0], dtype=np.float32)
         w = 0.75 if refers_back else 0.5  # « lequel concerne X ? »: X chooses, the topic is known
         sims = (1 - w) * sims + w * (vecs @ fvec)
     if refers_back:

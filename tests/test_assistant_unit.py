@@ -330,3 +330,14 @@ def test_each_thing_a_comparison_names_brings_its_passage_within_clearance(bot):
     assert bot._named_passages(q, "public", None, []) == []  # both are above a visitor's clearance
     community = bot._named_passages(q, "community", None, [])
     assert [p.meta["title"] for p in community] == ["Atelier financement"]
+
+
+def test_an_ordinal_follow_up_points_at_that_item_of_the_last_list():
+    from assistant.conversation import ordinal_item
+
+    last = "Les leviers suivants : [1]\n- Soutenir des dynamiques dans la durée [1]\n- Former les élus [1]\n- Co-construire [2]"
+    assert ordinal_item("Peux-tu détailler le premier ?", last) == "Soutenir des dynamiques dans la durée"
+    assert ordinal_item("Et le dernier ?", last) == "Co-construire"
+    assert ordinal_item("Et le troisième pilier, il s'adresse à qui ?", last) == "Co-construire"
+    assert ordinal_item("Et le sixième ?", last) == ""  # no such item
+    assert ordinal_item("Peux-tu détailler le premier ?", "Une phrase sans liste. [1]") == ""

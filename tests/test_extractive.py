@@ -324,6 +324,17 @@ def test_each_thing_a_comparison_names_is_heard(cache):
     assert "opportunités de marchés" not in alone.text
 
 
+def test_the_item_a_follow_up_points_at_chooses_the_sentences(cache):
+    p = P("a", "Les financements pluriannuels soutiennent les dynamiques collectives dans la durée. "
+               "La formation des élus aide les collectivités à coopérer.")
+    q, focus = "Quels leviers ? Peux-tu détailler le premier ?", "Peux-tu détailler le premier ?"
+    got = compose(q, [p], cache, idf, focus=focus, pointed="Soutenir des dynamiques collectives dans la durée",
+                  budget_words=10)
+    assert got.text.startswith("Les financements pluriannuels")
+    other = compose(q, [p], cache, idf, focus=focus, pointed="Former les élus à la coopération", budget_words=10)
+    assert other.text.startswith("La formation des élus")
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
