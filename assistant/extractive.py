@@ -71,6 +71,7 @@ REFERS_BACK_RE = re.compile(
     re.I,
 )
 # The category a list question asks for: « Quels outils… », « Quelles sont les bonnes pratiques… ».
+INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (three parts at least)
 CATEGORY_Q_RE = re.compile(
     r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
     r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
@@ -771,6 +772,14 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="")
              if category and any(units[i].kind == "intro" and category in units[i].terms for i in ix)}
     for b in named:
         block_score[b] += CATEGORY_BONUS
+    # Without such a list, a sentence that lists what was asked inline (« … de nouveaux outils :
+    # plateforme Okoté (…), Matornales (…), … ») is one.
+    inline = [i for i, u in enumerate(units) if category and not named and u.kind == "sentence"
+              and category in u.terms and INLINE_LIST_RE.search(u.text)]
+    if inline:
+        scores = scores.copy()
+        scores[inline] += CATEGORY_BONUS
+        best_unit = max(range(len(units)), key=lambda i: scores[i])
     if not blocks or (units[best_unit].kind == "sentence" and scores[best_unit] > max(block_score.values()) + LIST_PROSE_MARGIN):
         return _whole_lists(_compose_prose(units, scores, passages, 140, next_passage), units, passages, blocks, max_items)
     lead = max(blocks, key=block_score.get)

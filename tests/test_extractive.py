@@ -335,6 +335,17 @@ def test_the_item_a_follow_up_points_at_chooses_the_sentences(cache):
     assert other.text.startswith("La formation des élus")
 
 
+def test_a_sentence_that_lists_what_was_asked_inline_beats_a_list_of_something_else(cache):
+    partners = P("a", "- L'Eurométropole de Strasbourg, qui copréside le Conseil de l'ESS.\n"
+                      "- La CRESS, également coprésidente.\n"
+                      "- Les porteurs de projet, à qui s'adressent les outils créés par le Conseil.",
+                 section="Porteurs et partenaires")
+    inline = P("b", "Le Conseil a permis de créer de nouveaux outils pour le territoire : plateforme Okoté "
+                    "(financement participatif), Matornales (accueil des porteurs), mesure d'impact.")
+    got = compose("Quels outils a créés le Conseil ?", [partners, inline], cache, idf)
+    assert got.text.startswith("Le Conseil a permis de créer de nouveaux outils pour le territoire : plateforme Okoté")
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
