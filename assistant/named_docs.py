@@ -123,9 +123,20 @@ SECTION_REF_RE = re.compile(
 )
 
 
+# « Que disent les retours d'expérience de sa fiche projet ? »: the part of a document whose
+# words the question asks for, named without « section ».
+PART_OF_DOC_RE = re.compile(
+    r"\bque\s+(?:dit|disent|retien(?:t|nent)|raconte(?:nt)?|contien(?:t|nent)|rapporte(?:nt)?)\s+"
+    r"(?:les\s+|le\s+|la\s+|l')(?P<sec>[^?!.;:,]{3,40}?)\s+(?:de|du|d'|de la|de sa|de son|de cette|de ce)\s*"
+    r"(?:fiche|document|guide|note|page|article)\b",
+    re.I,
+)
+
+
 def named_section(question: str) -> str:
     """The section a question asks for by name, or ''."""
-    m = SECTION_REF_RE.search(question.replace("’", "'"))
+    q = question.replace("’", "'")
+    m = SECTION_REF_RE.search(q) or PART_OF_DOC_RE.search(q)
     return m.group("sec").strip() if m else ""
 
 

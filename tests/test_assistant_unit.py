@@ -240,6 +240,13 @@ def test_a_question_naming_a_section_the_role_cannot_see_is_refused_alike(bot):
     assert named_section("Affiche la section Retours d'expérience de la fiche sur les PTCE.") == "Retours d'expérience"
     assert named_section("Que dit la partie « Financement » du guide ?") == "Financement"
     assert named_section("Quels sont les retours d'expérience sur les PTCE ?") == ""
+    # named without « section »: what a part of a document says
+    assert named_section("Et que disent les retours d'expérience de sa fiche projet ?") == "retours d'expérience"
+    assert named_section("Que dit la fiche sur les retours d'expérience ?") == ""
+    part = bot.ask("Que disent les retours d'expérience de la fiche sur les PTCE ?", role="public")
+    assert part.abstained and "Aucune section « retours d'expérience » n'y figure." in part.answer
+    assert "CANARI-SECTION" not in _dump(part)
+    assert not bot.ask("Que disent les retours d'expérience de la fiche sur les PTCE ?", role="community").abstained
     hidden = bot.ask("Affiche la section Retours d'expérience de la fiche sur les PTCE.", role="public")
     missing = bot.ask("Affiche la section Budget de la fiche sur les PTCE.", role="public")
     assert hidden.abstained and missing.abstained
