@@ -75,7 +75,11 @@ INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (thre
 CATEGORY_Q_RE = re.compile(
     r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
     r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
-    r"(?P<noun>[a-zà-ÿ'-]{3,})", re.I)
+    r"(?P<noun>[a-zà-ÿ'-]{3,})(?:\s+(?P<next>[a-zà-ÿ'-]+))?", re.I)
+# Adjectives that qualify nothing (« Quels outils concrets… ? »); a verb (« … accompagnent ») is
+# not a qualifier either.
+VAGUE_QUALIFIERS = frozenset(analyze("concrets concrètes possibles existants existantes utiles nécessaires "
+                                     "disponibles importants importantes principaux principales clés"))
 # Questions that ask to cross sources (« en croisant les sources », « chacun », « points communs »):
 # they need passages from more documents than a plain question.
 CROSS_SOURCE_Q_RE = re.compile(
@@ -530,7 +534,8 @@ def compose(
                 scores[i] = max(scores[i], float(np.mean(items[:3])) + 0.02)
 
     if kind == "list":
-        lines = _compose_list(units, scores, passages, max_items, next_passage, asked_category(focus or question))
+        lines = _compose_list(units, scores, passages, max_items, next_passage,
+                              *asked_category_and_qualifier(focus or question))
     elif kind == "experience":
         lines = _compose_by_sheet(units, scores, passages) or _compose_prose(
             units, scores, passages, budget_words, next_passage
@@ -683,9 +688,19 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
 
 def asked_category(question: str) -> str:
     """The stem of what a list question asks for (« outil » for « Quels outils concrets… ? »), or ''."""
+    return asked_category_and_qualifier(question)[0]
+
+
+def asked_category_and_qualifier(question: str) -> tuple[str, str]:
+    """(category, qualifier) stems: « Quels outils contractuels… » gives (« outil », « contractuel »);
+    the qualifier is '' when the next word is a form word, a vague adjective or a verb."""
     m = CATEGORY_Q_RE.match(question.replace("’", "'"))
     stems = analyze(m.group("noun")) if m else []
-    return stems[0] if stems and stems[0] not in ("typ", "form", "sort", "gen", "exempl", "element") else ""
+    if not stems or stems[0] in ("typ", "form", "sort", "gen", "exempl", "element"):
+        return "", ""
+    nxt = m.group("next") or ""
+    qual = analyze(nxt) if nxt and not re.search(r"(ent|ont)$", nxt) else []
+    return stems[0], (qual[0] if qual and qual[0] not in VAGUE_QUALIFIERS else "")
 
 
 # A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
@@ -756,7 +771,16 @@ def _hear_each_name(question: str, lines: list[Line], units, scores, passages) -
     return out
 
 
-def _compose_list(units, scores, passages, max_items, next_passage, category="") -> list[Line]:
+def _heads_list(text: str, category: str, qualifier: str = "") -> bool:
+    """True when `category` (a stem) is what the list after the colon enumerates: it stands among
+    the last words before it (« … de nouveaux outils pour le territoire : »), not further up
+    (« En matière de financement, leurs spécificités portent sur : » lists specificities), and
+    the question's `qualifier` is there too (« outils contractuels » are not any tools)."""
+    before = text.split(":", 1)[0] if ":" in text else ""
+    return category in analyze(" ".join(before.split()[-5:])) and (not qualifier or qualifier in analyze(text))
+
+
+def _compose_list(units, scores, passages, max_items, next_passage, category="", qualifier="") -> list[Line]:
     """The best list, whole and with the line that introduces it, then close items of other
     lists (de-duplicated). A list announced at the end of a passage is read in the next chunk.
     A list whose introduction names the `category` asked for leads: an item that merely
@@ -769,13 +793,13 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="")
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
     named = {b for b, ix in blocks.items()
-             if category and any(units[i].kind == "intro" and category in units[i].terms for i in ix)}
+             if category and any(units[i].kind == "intro" and _heads_list(units[i].text, category, qualifier) for i in ix)}
     for b in named:
         block_score[b] += CATEGORY_BONUS
     # Without such a list, a sentence that lists what was asked inline (« … de nouveaux outils :
     # plateforme Okoté (…), Matornales (…), … ») is one.
     inline = [i for i, u in enumerate(units) if category and not named and u.kind == "sentence"
-              and category in u.terms and INLINE_LIST_RE.search(u.text)]
+              and INLINE_LIST_RE.search(u.text) and _heads_list(u.text, category, qualifier)]
     if inline:
         scores = scores.copy()
         scores[inline] += CATEGORY_BONUS

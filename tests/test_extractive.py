@@ -244,11 +244,17 @@ def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache
 
 
 def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
-    from assistant.extractive import asked_category
+    from assistant.extractive import _heads_list, asked_category, asked_category_and_qualifier
 
     assert asked_category("Quels outils concrets sont nés à Strasbourg ?") == "outil"
     assert asked_category("Quelles sont les bonnes pratiques ?") == asked_category("Quelles pratiques ?")
     assert asked_category("Quels types d'acteurs ?") == ""  # the category is the noun after « types de »
+    assert asked_category_and_qualifier("Quels outils contractuels pour coopérer ?") == ("outil", "contractuel")
+    assert asked_category_and_qualifier("Quelles structures accompagnent ?") == ("structur", "")  # a verb
+    # The category heads the list (last words before the colon), with the question's qualifier.
+    assert _heads_list("Le Conseil a permis de créer de nouveaux outils pour le territoire :", "outil")
+    assert not _heads_list("En matière de financement, leurs spécificités portent notamment sur :", "financ")
+    assert not _heads_list("Il a créé de nouveaux outils pour le territoire :", "outil", "contractuel")
     # The partners' list scores as high as the tools' list on words (« outils créés par le
     # Conseil »), but only the second one is a list of tools.
     partners = P("a", "- L'Eurométropole de Strasbourg, qui copréside le Conseil de l'ESS.\n"
