@@ -54,7 +54,9 @@ ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |
 # « Le premier est centré sur l'ÉFC. »): that one comes first.
 NEEDS_ANTECEDENT_RE = re.compile(
     r"^(ces (deux|trois|quatre|cinq|six|derni[eè]res?|derniers)\b|ce dernier|cette derni[eè]re|"
-    r"(le|la) (premi[eè]re?|second|seconde|deuxi[eè]me|troisi[eè]me)\b|celui-ci|celle-ci|ceux-ci|celles-ci|"
+    # an ordinal standing alone as the subject (« Le premier est… »), not « Le troisième pilier… »
+    r"(le|la) (premi[eè]re?|second|seconde|deuxi[eè]me|troisi[eè]me)(\s+(est|a|correspond|concerne|vise|porte|"
+    r"consiste|permet|se|s['’])\w*|\s*,)|celui-ci|celle-ci|ceux-ci|celles-ci|"
     r"cela\b|ceci\b|l['’]une? d['’](eux|elles|entre eux|entre elles)\b)", re.I)
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
 LIST_Q_RE = re.compile(
@@ -127,8 +129,10 @@ NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences bef
 NEEDS_NUMBER_RE = re.compile(
     r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
     r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
-NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quand|quelle date|depuis quand|calendrier|"
-                           r"dates?|année de)\b", re.I)
+# « quand » asks a date as the question word (« Quand… ? », « depuis quand », « …, c'était quand ? »),
+# not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »).
+NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quelle date|depuis quand|jusqu'à quand|"
+                           r"à partir de quand|calendrier|dates?|année de)\b|^\W*(et\s+)?quand\b|\bquand\s*\?", re.I)
 # « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
 NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure-t-(il|elle))\b", re.I)
 # An address, a phone number, a company number: the corpus's prose never holds one.
@@ -629,9 +633,15 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         terms_seen.append(u.terms)
         words += len(u.text.split())
         prev = i - 1
-        if (u.kind == "sentence" and NEEDS_ANTECEDENT_RE.match(u.text) and prev >= 0 and prev not in used
-                and units[prev].pi == u.pi and units[prev].block == u.block and units[prev].kind == "sentence"
-                and not units[prev].fragment):
+        has_antecedent = (prev >= 0 and units[prev].pi == u.pi and units[prev].block == u.block
+                          and units[prev].kind in ("sentence", "intro") and not units[prev].fragment)
+        if NEEDS_ANTECEDENT_RE.match(u.text) and not has_antecedent:
+            # « Le premier est centré sur l'ÉFC. » under a heading: unreadable alone.
+            words -= len(u.text.split())
+            del terms_seen[seen_before:]
+            continue
+        if (u.kind == "sentence" and NEEDS_ANTECEDENT_RE.match(u.text) and prev not in used
+                and has_antecedent and units[prev].kind == "sentence"):
             e = units[prev]
             used.add(prev)
             terms_seen.append(e.terms)
@@ -789,7 +799,10 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="",
     for i, u in enumerate(units):
         if u.kind in ("item", "intro") and not u.fragment:
             blocks.setdefault((u.pi, u.block), []).append(i)
-    blocks = {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)}
+    # A list whose items cannot be read without what introduced it (« - Le premier est centré… »,
+    # « - Le second… » under a heading) says nothing on its own.
+    blocks = {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)
+              and (any(units[i].kind == "intro" for i in ix) or not NEEDS_ANTECEDENT_RE.match(units[ix[0]].text))}
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
     named = {b for b, ix in blocks.items()

@@ -223,6 +223,11 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
                  ["Ces deux paramètres induisent des besoins en accompagnement sur la durée."])
     assert not lacks("Combien de temps dure l'accompagnement COOP'TER ?",
                      ["L'accompagnement COOP'TER dure dix-huit mois, soit 18 mois."])
+    # « quand » as a conjunction asks no date; as the question word it does.
+    assert not lacks("Quelle posture adopter quand on accompagne un collectif ?",
+                     ["Une posture de facilitateur aide le collectif à développer son autonomie."])
+    assert lacks("Quand le collectif a-t-il été créé ?", ["Le collectif développe son autonomie."])
+    assert lacks("Le collectif a été créé quand ?", ["Le collectif développe son autonomie."])
     # « Quelle est la date de… » asks a date.
     assert lacks("Quelle est la date de création de l'Avise ?", ["L'Avise anime la Fabrique à initiatives."])
     # A year the question names must be in the answer, or be the cited document's own date.
@@ -350,6 +355,18 @@ def test_a_sentence_that_lists_what_was_asked_inline_beats_a_list_of_something_e
                     "(financement participatif), Matornales (accueil des porteurs), mesure d'impact.")
     got = compose("Quels outils a créés le Conseil ?", [partners, inline], cache, idf)
     assert got.text.startswith("Le Conseil a permis de créer de nouveaux outils pour le territoire : plateforme Okoté")
+
+
+def test_a_line_that_needs_what_came_before_is_not_shown_without_it(cache):
+    steps = P("a", "- Le premier est centré sur l'économie de la fonctionnalité.\n"
+                   "- Le second correspond à des approches plurielles de l'économie.", section="Deux temps")
+    plain = P("b", "Le programme soutient des coopérations fondées sur l'économie de la fonctionnalité.")
+    for q in ("Quels temps pour l'économie de la fonctionnalité ?", "Qu'apporte l'économie de la fonctionnalité ?"):
+        got = compose(q, [steps, plain], cache, idf)
+        assert "Le premier est centré" not in got.text and "Le programme soutient" in got.text
+    # An ordinal that names its noun reads alone.
+    pillar = P("c", "Le troisième pilier s'adresse aux acteurs externes au programme.")
+    assert compose("À qui s'adresse le troisième pilier ?", [pillar], cache, idf).text.startswith("Le troisième pilier")
 
 
 def test_a_year_the_question_names_leads_the_answer(cache):
