@@ -379,7 +379,8 @@ def definition_subject(question: str) -> str:
         return ""
     subject = m.group(1).strip(" «»\"'?")
     # Drop what only situates the subject: « … de COOP'TER », « … selon Demoustier », « … et comment… ».
-    subject = re.sub(r"\s+(dans|pour|selon|au sein|et|,|exactement|concrètement)\b.*$", "", subject, flags=re.I)
+    subject = re.sub(r"\s*,.*$", "", subject)  # « Qu'est-ce qu'un PTCE, si l'on rapproche… »
+    subject = re.sub(r"\s+(dans|pour|selon|au sein|et|exactement|concrètement)\b.*$", "", subject, flags=re.I)
     subject = re.sub(r"\s+(de|du|d')\s*(coop.ter|l'ademe|l'avise|la|le|l')\b.*$", "", subject, flags=re.I)
     return subject.strip()
 
@@ -394,6 +395,7 @@ def _defines(text: str, subject: str) -> bool:
         re.search(rf"{s}\s*(\([^)]*\)\s*)?(,[^,]{{0,80}},\s*)?(est|sont|designe|renvoie|correspond|decrit|consiste|rassemble|regroupe|reunit|recouvre|vise|constitue|represente|signifie|se definit)\b", t)
         or re.search(rf"\(\s*{s}\s*\)", t)
         or re.search(rf"par {s}\b", t)
+        or re.search(rf"\bappel(lation|le|ee?s?)\s+(de\s+)?«?\s*{s}\b", t)  # « désignée par l'appellation « PTCE » »
     )
 
 
@@ -545,7 +547,11 @@ def compose(
             units, scores, passages, budget_words, next_passage
         )
     else:
-        lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
+        lines = []
+        if subject and CROSS_SOURCE_Q_RE.search(focus or question):
+            lines = _definitions_across(units, scores, passages, subject)
+        lines = lines or _compose_prose(units, scores, passages, budget_words, next_passage, define=subject,
+                                        bonus=bonus)
     if lines and CROSS_SOURCE_Q_RE.search(focus or question):
         lines = _hear_each_name(focus or question, lines, units, scores, passages)
     elif lines and not _hears_a_name(focus or question, lines):
@@ -756,6 +762,22 @@ def _hears_a_name(question: str, lines: list[Line]) -> bool:
     for p, text, _ in lines:
         heard |= name_terms(f"{text} {p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}")
     return any(name & heard for name in names)
+
+
+def _definitions_across(units, scores, passages, subject: str, most: int = 4) -> list[Line]:
+    """« Qu'est-ce qu'un PTCE, si l'on rapproche les différents documents ? »: each document's best
+    sentence that defines the subject, best document first; [] when fewer than two documents
+    define it (the usual answer then)."""
+    best: dict[str, int] = {}
+    for i, u in enumerate(units):
+        if u.kind == "sentence" and not u.fragment and scores[i] > -9 and _defines(u.text, subject):
+            doc = passages[u.pi].doc_id
+            if doc not in best or scores[i] > scores[best[doc]]:
+                best[doc] = i
+    if len(best) < 2:
+        return []
+    chosen = sorted(best.values(), key=lambda i: scores[i], reverse=True)[:most]
+    return [(passages[units[i].pi], units[i].text, False) for i in chosen]
 
 
 def _hear_each_name(question: str, lines: list[Line], units, scores, passages) -> list[Line]:

@@ -369,6 +369,25 @@ def test_a_line_that_needs_what_came_before_is_not_shown_without_it(cache):
     assert compose("À qui s'adresse le troisième pilier ?", [pillar], cache, idf).text.startswith("Le troisième pilier")
 
 
+def test_a_definition_across_sources_gives_each_documents_definition(cache):
+    from assistant.extractive import definition_subject
+
+    q = "Qu'est-ce qu'un PTCE, si l'on rapproche les différents documents disponibles ?"
+    assert definition_subject(q) == "PTCE"
+    guide = P("a", "Les pôles territoriaux (PTCE) rassemblent des acteurs autour d'un projet économique commun. "
+                   "La coopération prend du temps.", doc="guides/g")
+    page = P("b", "L'une des formes de coopération les plus abouties est désignée par l'appellation « PTCE ».",
+             doc="pages/p")
+    got = compose(q, [guide, page], cache, idf)
+    assert sorted(_claims(got.text)) == sorted([  # one definition per document, nothing else
+        "Les pôles territoriaux (PTCE) rassemblent des acteurs autour d'un projet économique commun.",
+        "L'une des formes de coopération les plus abouties est désignée par l'appellation « PTCE ».",
+    ])
+    # One document's definition only: the usual answer, its paragraph with it.
+    alone = compose(q, [guide], cache, idf)
+    assert "La coopération prend du temps." in alone.text
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
