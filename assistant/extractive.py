@@ -827,8 +827,16 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="",
               and (any(units[i].kind == "intro" for i in ix) or not NEEDS_ANTECEDENT_RE.match(units[ix[0]].text))}
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
-    named = {b for b, ix in blocks.items()
-             if category and any(units[i].kind == "intro" and _heads_list(units[i].text, category, qualifier) for i in ix)}
+    def introduced(b, ix) -> bool:
+        intros = [units[i] for i in ix if units[i].kind == "intro"]
+        if intros:
+            return any(_heads_list(u.text, category, qualifier) for u in intros)
+        # No introduction: the section title may say what the list is (« 3. Les leviers des
+        # collectivités pour soutenir les coopérations »).
+        title = passages[b[0]].section.split(" > ")[-1]
+        return _heads_list(" ".join(title.split()[:4]) + " :", category, qualifier)
+
+    named = {b for b, ix in blocks.items() if category and introduced(b, ix)}
     for b in named:
         block_score[b] += CATEGORY_BONUS
     # Without such a list, a sentence that lists what was asked inline (« … de nouveaux outils :

@@ -388,6 +388,16 @@ def test_a_definition_across_sources_gives_each_documents_definition(cache):
     assert "La coopération prend du temps." in alone.text
 
 
+def test_a_list_under_a_section_title_naming_what_was_asked_is_introduced_as_it(cache):
+    general = P("a", "- Soutenir des dynamiques collectives dans la durée.\n- Former agents et élus des collectivités.\n"
+                     "- Adapter les modes de contractualisation des collectivités.",
+                section="3. Les leviers des collectivités pour soutenir les coopérations")
+    other = P("b", "Avant de se lancer, elles peuvent :\n- impulser une idée pour les collectivités ;\n"
+                   "- identifier un porteur de projet.", section="Faire émerger")
+    got = compose("Quels leviers pour les collectivités ?", [other, general], cache, idf)
+    assert got.text.startswith("- Soutenir des dynamiques collectives dans la durée [")
+
+
 def test_a_year_the_question_names_leads_the_answer(cache):
     p = P("a", "Le programme a débuté en 2020 avec un partenariat de recherche sur les modèles économiques. "
                "Depuis fin 2024, le programme s'ouvre à une pluralité d'approches et de disciplines.")
