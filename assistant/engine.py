@@ -17,8 +17,8 @@ from .conversation import (
     Turn,
     condense_heuristic,
     looks_like_follow_up,
-    stays_on_subject,
     ordinal_item,
+    stays_on_subject,
 )
 from .errors import QuestionError
 from .extractive import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SentenceCache, compose, name_terms, question_names

@@ -72,8 +72,8 @@ REFERS_BACK_RE = re.compile(
     r"le premier|la première|le deuxième|le second|la seconde|le troisième|la troisième|le dernier|la dernière)\b",
     re.I,
 )
-# The category a list question asks for: « Quels outils… », « Quelles sont les bonnes pratiques… ».
 INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (three parts at least)
+# The category a list question asks for: « Quels outils… », « Quelles sont les bonnes pratiques… ».
 CATEGORY_Q_RE = re.compile(
     r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
     r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
@@ -117,11 +117,11 @@ DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
 LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats every list by this much
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
-LIST_BLOCK_MARGIN = 0.15
-CATEGORY_BONUS = 0.2
+LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
+CATEGORY_BONUS = 0.2  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
 NAME_MISS_PENALTY = 0.2  # « Qui finance La Place ? »: a sentence that does not name La Place comes after
-PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
-NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others  # other lists join when their best item is this close to the best list's
+PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about
+NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others
 
 
 # Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
