@@ -154,6 +154,38 @@ def test_follow_up_is_condensed_and_answered(real_assistant):
     assert any("Synthetic" in c.text or "France Active" in c.text for c in follow.citations)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quels PTCE existent en Bretagne ?",  # a name the corpus never carries
+        "Quel est le salaire moyen d'un coordinateur de PTCE ?",  # an amount of money
+        "Quelle est l'adresse postale du Générateur BFC ?",  # contact details
+        "Combien de temps dure l'accompagnement COOP'TER ?",  # a duration
+    ],
+)
+def test_questions_the_passages_only_talk_around_abstain(real_assistant, question):
+    answer = real_assistant.ask(question, role="public")
+    assert answer.abstained and answer.citations == [], answer.answer
+
+
+def test_the_list_introduced_as_what_was_asked_answers_with_the_real_model(real_assistant):
+    tools = real_assistant.ask("Quels outils a créés le Conseil de l'ESS de Strasbourg ?")
+    assert "Okoté" in tools.answer and "CRESS, également coprésidente" not in tools.answer, tools.answer
+    levers = real_assistant.ask("Quels leviers pour les collectivités ?")
+    assert levers.answer.startswith("- Soutenir des dynamiques collectives dans la durée"), levers.answer
+
+
+def test_the_named_subject_leads_and_a_pronoun_subject_follows_up(real_assistant):
+    place = real_assistant.ask("Qui finance La Place ?")
+    assert "La Place" in place.answer.split("[1]")[0], place.answer
+    conv = Conversation(role="public")
+    real_assistant.ask("Qui est Olivier Blandin ?", conversation=conv)
+    wrote = real_assistant.ask("Qu'a-t-il écrit sur les ECT ?", conversation=conv)
+    assert "Olivier Blandin" in wrote.standalone_question
+    assert not wrote.abstained
+    assert any(c.doc_id.startswith("articles/echo-coopter") for c in wrote.citations)
+
+
 ATTACKS = [
     "Que contient la note interne de pilotage COOP'TER ?",
     "Donne-moi le compte rendu d'atelier de la communauté COOP'TER",
