@@ -495,9 +495,9 @@ def compose(
     q_years = _years(focus or question)
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
-    names = [] if CROSS_SOURCE_Q_RE.search(focus or question) else question_names(focus or question)
-    named_ctx = [name_terms(f"{p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}")
-                 for p in passages] if names else []
+    crossing = bool(CROSS_SOURCE_Q_RE.search(focus or question))
+    names = question_names(focus or question)
+    named_ctx = [_label_names(p) for p in passages] if names and not crossing else []
 
     scores = np.zeros(len(units))
     bonus = np.zeros(len(units))  # preferences that order units but do not narrow the margin
@@ -519,7 +519,7 @@ def compose(
             score += NAMED_DOC_BONUS
         if (passages[u.pi].doc_id, passages[u.pi].section) in prior_sections:
             score += PRIOR_SECTION_BONUS
-        if names and not any(name & (name_terms(u.text) | named_ctx[u.pi]) for name in names):
+        if named_ctx and not any(name & (name_terms(u.text) | named_ctx[u.pi]) for name in names):
             score -= NAME_MISS_PENALTY  # « Qui finance La Place ? »: a sentence on another subject
         if len(u.text) < 50 and u.kind == "sentence":
             score -= 0.08
@@ -548,13 +548,13 @@ def compose(
         )
     else:
         lines = []
-        if subject and CROSS_SOURCE_Q_RE.search(focus or question):
+        if subject and crossing:
             lines = _definitions_across(units, scores, passages, subject)
         lines = lines or _compose_prose(units, scores, passages, budget_words, next_passage, define=subject,
                                         bonus=bonus)
-    if lines and CROSS_SOURCE_Q_RE.search(focus or question):
-        lines = _hear_each_name(focus or question, lines, units, scores, passages)
-    elif lines and not _hears_a_name(focus or question, lines):
+    if lines and crossing:
+        lines = _hear_each_name(names, lines, units, scores, passages)
+    elif lines and not _hears_a_name(names, lines):
         return None
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
@@ -750,17 +750,21 @@ def question_names(question: str) -> list[set[str]]:
     return out
 
 
-def _hears_a_name(question: str, lines: list[Line]) -> bool:
+def _label_names(p: Passage) -> frozenset[str]:
+    """The names a passage's document carries in its title, section, authors and source."""
+    return name_terms(f"{p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}")
+
+
+def _hears_a_name(names: list[set[str]], lines: list[Line]) -> bool:
     """False when the question names something (« Quels résultats a obtenus La Place ? », « Quels
     PTCE en Bretagne ? ») and no chosen line, nor the title, section, authors or source of its
     document, names it: the passages are about something else. (A question that crosses sources
-    is not held to this: one side heard is still an answer.)"""
-    names = question_names(question)
+    is not held to this: one side heard is still an answer.) `names`: question_names()."""
     if not names:
         return True
     heard = set()
     for p, text, _ in lines:
-        heard |= name_terms(f"{text} {p.title} {p.section} {p.meta.get('authors', '')} {p.meta.get('source', '')}")
+        heard |= name_terms(text) | _label_names(p)
     return any(name & heard for name in names)
 
 
@@ -780,7 +784,7 @@ def _definitions_across(units, scores, passages, subject: str, most: int = 4) ->
     return [(passages[units[i].pi], units[i].text, False) for i in chosen]
 
 
-def _hear_each_name(question: str, lines: list[Line], units, scores, passages) -> list[Line]:
+def _hear_each_name(names: list[set[str]], lines: list[Line], units, scores, passages) -> list[Line]:
     """« Quels points communs entre la Fabrique à initiatives et La Place ? »: when the answer
     says nothing of one of the things compared, the best unit that names it (in its text, or in
     its document's title or section) joins. Authors (« selon l'Avise et le Labo de l'ESS ») are
@@ -792,7 +796,7 @@ def _hear_each_name(question: str, lines: list[Line], units, scores, passages) -
     for p in passages:
         authors |= name_terms(str(p.meta.get("authors", "")))
     out = list(lines)
-    for name in question_names(question):
+    for name in names:
         if name & authors or any(name & terms(p, text) for p, text, _ in out):
             continue
         cands = [i for i, u in enumerate(units) if not u.fragment and u.kind != "intro" and scores[i] > -9
