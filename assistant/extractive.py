@@ -57,7 +57,9 @@ NEEDS_ANTECEDENT_RE = re.compile(
     # an ordinal standing alone as the subject (« Le premier est… »), not « Le troisième pilier… »
     r"(le|la) (premi[eè]re?|second|seconde|deuxi[eè]me|troisi[eè]me)(\s+(est|a|correspond|concerne|vise|porte|"
     r"consiste|permet|se|s['’])\w*|\s*,)|celui-ci|celle-ci|ceux-ci|celles-ci|"
-    r"cela\b|ceci\b|l['’]une? d['’](eux|elles|entre eux|entre elles)\b)", re.I)
+    r"cela\b|ceci\b|l['’]une? d['’](eux|elles|entre eux|entre elles)\b|"
+    # « C'est par exemple le cas des PTCE… »: the case of what the sentence before says
+    r"c['’]est (par exemple |notamment |aussi |également )?le cas\b)", re.I)
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -138,7 +140,7 @@ NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure
 # An address, a phone number, a company number: the corpus's prose never holds one.
 NEEDS_CONTACT_RE = re.compile(
     r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
-    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège)", re.I)
+    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre)", re.I)
 NUMBER_RE = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
     r"millions?|milliards?|moitié|tiers|quart)\b", re.I)

@@ -217,6 +217,8 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
                  ["Le Générateur BFC est un dispositif soutenu par la Région."])
     assert lacks("Quel est le numéro SIRET de la Fabrique à initiatives ?",
                  ["La Fabrique à initiatives est présente dans 30 territoires."])
+    assert lacks("Qui contacter pour rejoindre le programme ?", ["Le programme est porté par l'ADEME."])
+    assert not lacks("Qui contacter pour rejoindre le programme ?", ["Écrire à coopter@ademe.fr."])
     assert not lacks("Et le troisième, il s'adresse à qui ?", ["Le troisième s'adresse aux acteurs externes."])
     # A duration is a number with its unit.
     assert lacks("Combien de temps dure l'accompagnement COOP'TER ?",
@@ -246,6 +248,12 @@ def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache
     assert claims.index("La coopération prend du temps et les projets se définissent chemin faisant.") == \
         claims.index("Ces deux paramètres induisent des besoins en financement sur la durée, particulièrement en "
                      "phase d'émergence.") - 1
+    # « C'est par exemple le cas des PTCE… » is the case of what the sentence before says.
+    p = P("a", "Les coopérations territoriales sont souvent modélisées dans un cadre existant. C'est par exemple "
+               "le cas des pôles territoriaux de coopération économique qui rassemblent des acteurs de terrain.")
+    claims = _claims(compose("Qu'est-ce qui rassemble les acteurs de terrain d'un pôle territorial ?", [p], cache,
+                             idf).text)
+    assert claims[0] == "Les coopérations territoriales sont souvent modélisées dans un cadre existant."
 
 
 def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
