@@ -265,7 +265,7 @@ class Assistant:
                 docs = list(dict.fromkeys(p.doc_id for p in visible))
                 return [p.section for d in docs for p in self.document_text(d, role)]
 
-            name = unseen_named_section(question, sections)
+            name = unseen_named_section(question, sections, visible)
             if name:
                 return f"Aucune section « {name} » n'y figure."
         return ""

@@ -133,8 +133,11 @@ NEEDS_NUMBER_RE = re.compile(
     r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
 # « quand » asks a date as the question word (« Quand… ? », « depuis quand », « …, c'était quand ? »),
 # not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »).
+# « Quand on instruit un dossier, que vérifie… ? »: a clause opened by « quand », then the question.
 NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quelle date|depuis quand|jusqu'à quand|"
-                           r"à partir de quand|calendrier|dates?|année de)\b|^\W*(et\s+)?quand\b|\bquand\s*\?", re.I)
+                           r"à partir de quand|calendrier|dates?|année de)\b|"
+                           r"^\W*(et\s+)?quand\b(?![^?,]*,\s*(que|qu'|quel\w*|comment|pourquoi|qui|où|combien|"
+                           r"\w+-(t-)?(il|elle|on|ils|elles))\b)|\bquand\s*\?", re.I)
 # « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
 NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure-t-(il|elle))\b", re.I)
 # An address, a phone number, a company number: the corpus's prose never holds one.
@@ -153,8 +156,15 @@ DURATION_RE = re.compile(
     re.I)
 # A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
 NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|sommes?|salaires?|rémunérations?|"
-                            r"subventions? versées?)\b", re.I)
+                            r"subventions? versées?|payer|paie)\b", re.I)
 MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
+# What a « combien de … » question counts.
+COUNTED_RE = re.compile(r"\b(?:combien|nombre)\s+d(?:e\s+|['’])(?P<noun>\w+)", re.I)
+# A yes/no question: an inverted verb (« faut-il », « a-t-elle ») or « est-ce que », no question word.
+YES_NO_Q_RE = re.compile(r"^(?!.*\b(quel(le)?s?|combien|comment|pourquoi|qui|quoi|où|lequel|laquelle|lesquel(le)?s)\b)"
+                         r".*(\b\w+-(t-)?(il|elle|on|ils|elles)\b|\best-ce qu)", re.I | re.S)
+
+
 def _years(text: str) -> set[str]:
     return {m.group(0) for m in YEAR_RE.finditer(text)}
 
@@ -166,19 +176,22 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
                      dated: str = "") -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
     contact details and no chosen line gives one about what `question` names: a year is not a
-    quantity, and the line must hold one of the question's two most specific words (« 30
-    territoires » does not count PTCE). A year the question names must be in a line or in
-    `dated` (the cited documents' titles and dates): « … versée en 2022 ? » is not answered by
-    a sentence about another year."""
+    quantity, and the line must hold what is counted (« combien de structures ») or else one of
+    the question's two most specific words (« 30 territoires » does not count PTCE). A year the
+    question names must be in a line or in `dated` (the cited documents' titles and dates):
+    « … versée en 2022 ? » is not answered by a sentence about another year. A yes/no question
+    asks no amount."""
     if _years(asked_form) - _years(" ".join(lines) + " " + dated):
         return True
     if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
         return True
-    if NEEDS_MONEY_RE.search(asked_form) and not any(MONEY_RE.search(line) for line in lines):
+    # « … faut-il regarder autre chose que son budget ? » asks yes or no, not an amount.
+    yes_no = bool(YES_NO_Q_RE.search(asked_form))
+    if NEEDS_MONEY_RE.search(asked_form) and not yes_no and not any(MONEY_RE.search(line) for line in lines):
         return True
     wants_duration = bool(NEEDS_DURATION_RE.search(asked_form))
     wants_date = bool(NEEDS_DATE_RE.search(asked_form)) and not wants_duration
-    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration
+    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration and not yes_no
     if not (wants_date or wants_number or wants_duration):
         return False
     asked = (NEEDS_NUMBER_RE, NEEDS_DATE_RE, NEEDS_DURATION_RE, NEEDS_MONEY_RE)
@@ -187,8 +200,15 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
         stripped = rx.sub(" ", stripped)
     terms = set(analyze(content_words(stripped)))
     key = set(sorted(terms, key=idf, reverse=True)[:2])
+    # « combien de structures… ? » counts structures: the line must name them (the surface word,
+    # as the stemmer makes « collectifs » of « collectivités »).
+    counted = COUNTED_RE.search(asked_form) if not wants_duration else None
+    noun = re.compile(r"\b" + re.escape(fold(counted.group("noun")).lower().rstrip("sx"))) if counted else None
     for line in lines:
-        if key and not (key & set(analyze(line))):
+        if noun is not None:
+            if not noun.search(fold(line).lower()):
+                continue
+        elif key and not (key & set(analyze(line))):
             continue
         if wants_duration and DURATION_RE.search(line):
             return False

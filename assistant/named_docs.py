@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from .lexical import analyze
-from .schema import DOC_TYPE_LABELS_FR
+from .schema import DOC_TYPE_LABELS_FR, fold
 
 # « d'après / selon / dans / que dit … » + a determiner + a kind of document, then its qualifiers.
 DOC_REF_RE = re.compile(
@@ -52,6 +52,14 @@ def _name_words(name: str) -> list[str]:
 
 def _has_all(words: list[str], known: set[str]) -> bool:
     return all(any(k.startswith(w[:5]) or w.startswith(k[:5]) for k in known if len(k) > 2) for w in words)
+
+
+PROPER_RE = re.compile(r"\b(?:[A-ZÀ-ÖØ-Þ][\w'’-]*|(?:19|20)\d\d)\b")
+
+
+def _proper_words(name: str) -> list[str]:
+    """The proper names and years of a document's name (« ATEMIS », « ADEME », « 2018 »)."""
+    return [w for w in dict.fromkeys(analyze(" ".join(PROPER_RE.findall(name)))) if len(w) > 2]
 
 
 @lru_cache(maxsize=65536)
@@ -106,7 +114,8 @@ def unseen_named_document(question: str, visible_docs, passages=()) -> str:
             continue
         if mentioned is None:
             mentioned = set(analyze(" ".join(p.text for p in passages)))
-        if _has_all(words, mentioned):
+        if _has_all(_proper_words(name) or words, mentioned) and 2 * sum(
+                _has_all([w], mentioned) for w in words) >= len(words):
             continue
         if docs is None:
             docs = visible_docs() if callable(visible_docs) else visible_docs
@@ -140,13 +149,18 @@ def named_section(question: str) -> str:
     return m.group("sec").strip() if m else ""
 
 
-def unseen_named_section(question: str, visible_sections) -> str:
+def unseen_named_section(question: str, visible_sections, passages=()) -> str:
     """The name of the section the question asks for when none of `visible_sections` (section
-    paths the asker may see, or a callable that returns them) carries all its words, or ''.
+    paths the asker may see, or a callable that returns them) carries all its words, and no
+    retrieved passage (access-checked) writes that very name (« pour la partie lien au
+    territoire » of one's own fiche: the guide speaks of « le lien au territoire »), or ''.
     A section above the asker's clearance and one that does not exist look the same."""
     name = named_section(question)
     words = [w for w in dict.fromkeys(analyze(name)) if len(w) > 2] if name else []
     if not words:
+        return ""
+    phrase = re.compile(r"\b" + re.escape(fold(name).lower()) + r"\b")
+    if any(phrase.search(fold(p.text).lower()) for p in passages):
         return ""
     sections = visible_sections() if callable(visible_sections) else visible_sections
     if any(_has_all(words, _label_terms(sec)) for sec in sections):

@@ -348,3 +348,28 @@ def test_an_ordinal_follow_up_points_at_that_item_of_the_last_list():
     assert ordinal_item("Et le troisième pilier, il s'adresse à qui ?", last) == "Co-construire"
     assert ordinal_item("Et le sixième ?", last) == ""  # no such item
     assert ordinal_item("Peux-tu détailler le premier ?", "Une phrase sans liste. [1]") == ""
+
+
+def test_a_named_document_or_part_that_the_passages_speak_of_is_not_refused():
+    """« Dans la note remise par ATEMIS à l'ADEME en 2018… » names a note the programme page
+    describes (its proper names and year are in the passages): answered, not refused as an unseen
+    document. « pour la partie lien au territoire » of one's own fiche: the guide writes that very
+    name. A name the passages do not carry is still refused."""
+    from assistant.named_docs import unseen_named_document, unseen_named_section
+
+    def _p(text, doc):
+        return Passage(f"{doc}#0", text, {"doc_id": doc, "title": "Page", "access": "public"})
+
+    page = _p("Dans le cadre du programme, à la demande de l'ADEME, ATEMIS a produit en 2018 une note sur les "
+              "territoires.", "pages/p")
+    q = "Dans la note remise par ATEMIS à l'ADEME en 2018, le modèle vise-t-il seulement les entreprises ?"
+    assert unseen_named_document(q, [], [page]) == ""
+    assert unseen_named_document("Selon la note de Dupont de 2019, que faire ?", [], [page]) == "note de Dupont de 2019"
+    guide = _p("Pour décrire le lien au territoire : quelles ressources locales mobilisez-vous ?", "guides/g")
+    q = "Pour la partie lien au territoire de notre fiche, quelles questions se poser ?"
+    assert unseen_named_section(q, ["Décrire le modèle"], [guide]) == ""
+    assert unseen_named_section(q, ["Décrire le modèle"], []) == "lien au territoire"
+    # the very name, not its words scattered: « retours d'expériences » is not « Retours d'expérience »
+    other = _p("Ce guide est nourri des retours d'expériences des collectivités.", "guides/g")
+    assert unseen_named_section("Affiche la section Retours d'expérience de la fiche.", [], [other]) == \
+        "Retours d'expérience"

@@ -230,6 +230,23 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
                      ["Une posture de facilitateur aide le collectif à développer son autonomie."])
     assert lacks("Quand le collectif a-t-il été créé ?", ["Le collectif développe son autonomie."])
     assert lacks("Le collectif a été créé quand ?", ["Le collectif développe son autonomie."])
+    # « Quand… , que/quels/faut-il… ? » opens a clause; the question comes after the comma.
+    assert not lacks("Quand on instruit un dossier, que vérifie la question sur le territoire ?",
+                     ["Le territoire : les solutions répondent-elles au bien vivre ?"])
+    assert not lacks("Quand on monte une filière, quels obstacles ressortent ?", ["Le foncier est un frein."])
+    # A yes/no question that mentions a budget asks no amount.
+    assert not lacks("Quand un département finance une structure, faut-il regarder autre chose que son budget ?",
+                     ["Prendre en compte les dimensions non monétaires des modèles socio-économiques."])
+    assert lacks("Combien une commune doit-elle payer pour faire venir la Fabrique ?",
+                 ["La Fabrique à initiatives est présente dans 30 territoires."])
+    # « combien de structures » counts structures, however rare the question's other words.
+    q = "La Fabrique et le Générateur : qui est derrière chacun, et combien de structures rassemblent-ils ?"
+    assert not lacks(q, ["La Fabrique est portée par 30 structures membres."])
+    assert lacks("Combien de salariés emploie la Fabrique à initiatives ?",
+                 ["La Fabrique à initiatives est présente dans 30 territoires."])
+    # the surface word: the stemmer makes « collect » of both collectivités and collectifs
+    assert lacks("Et combien de collectivités en sont membres ?", ["Cinq collectifs de travail ont suivi."])
+    assert not lacks("Et combien de collectivités en sont membres ?", ["Le réseau réunit près de 200 collectivités."])
     # « Quelle est la date de… » asks a date.
     assert lacks("Quelle est la date de création de l'Avise ?", ["L'Avise anime la Fabrique à initiatives."])
     # A year the question names must be in the answer, or be the cited document's own date.
