@@ -88,6 +88,32 @@ def section_access(path: list[str], doc_access: str, overrides: dict[str, str]) 
     return level
 
 
+# A page that stops mid-sentence (« … administrative et concurrentielle, ») and a next page that
+# goes on in lower case: the sentence was cut by the page break, not by its author.
+SENTENCE_END_RE = re.compile(r"[.!?…:;»\")]\s*$")
+LAST_SENTENCE_RE = re.compile(r"(?:^|(?<=[.!?…»])\s+|\n\s*\n)(?=[^.!?…]*$)", re.S)
+MAX_CARRIED = 600  # characters; a longer tail is a layout artefact, left where it is
+
+
+def mend_page_breaks(pages: list[str]) -> list[str]:
+    """Pages where a sentence cut by a page break starts on the page that ends it: the cut tail
+    of a page moves to the head of the next one, so that no chunk starts or ends mid-sentence
+    (an extractive answer cannot quote half a sentence; the citation gives the page it ends on)."""
+    out = list(pages)
+    for i in range(len(out) - 1):
+        here, nxt = out[i].rstrip(), out[i + 1].lstrip()
+        if not here or not nxt or SENTENCE_END_RE.search(here) or not nxt[0].islower():
+            continue
+        starts = [m.end() for m in LAST_SENTENCE_RE.finditer(here)]
+        start = starts[-1] if starts else 0
+        tail = here[start:].strip()
+        if not tail or len(tail) > MAX_CARRIED:
+            continue
+        out[i] = here[:start].rstrip()
+        out[i + 1] = f"{tail} {nxt}"
+    return out
+
+
 class Chunker:
     """Turns a LoadedDoc into Chunks sized for `embedder`."""
 
@@ -128,7 +154,7 @@ class Chunker:
         meta = doc.meta
         pieces: list[tuple[str, str, int | None, str]] = []  # text, section, page, access
         if doc.pages:
-            for page_no, page_text in enumerate(doc.pages, start=1):
+            for page_no, page_text in enumerate(mend_page_breaks(doc.pages), start=1):
                 for text in self._split(page_text, meta.title):
                     pieces.append((text, "", page_no, meta.access))
         else:

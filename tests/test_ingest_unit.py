@@ -207,3 +207,31 @@ def test_pdf_mastheads_are_not_glued_to_the_first_sentence():
     assert paragraphs[4].endswith("territoriales. L'émiettement, lié à l'émergence, est en effet devenu un frein "
                                   "à la consolidation des structures et un vecteur de concurrence qui les affaiblit "
                                   "collectivement.") or paragraphs[5].startswith("L'émiettement")
+
+
+def test_a_sentence_cut_by_a_pdf_page_break_is_chunked_whole():
+    """« … Aux côtés des coordinations administrative et concurrentielle, » ends page 2 and « la
+    coordination coopérative… » opens page 3: the sentence goes whole to page 3, so no chunk
+    starts mid-sentence (an extractive answer cannot quote half a sentence)."""
+    from ingest.chunking import mend_page_breaks
+    from ingest.loaders import LoadedDoc
+
+    pages = ["Les PTCE ouvrent une perspective nouvelle. Aux côtés des coordinations administrative et concurrentielle,",
+             "la coordination coopérative est un levier pour une économie de la proximité. Elle suppose du temps."]
+    assert mend_page_breaks(pages) == [
+        "Les PTCE ouvrent une perspective nouvelle.",
+        "Aux côtés des coordinations administrative et concurrentielle, la coordination coopérative est un levier "
+        "pour une économie de la proximité. Elle suppose du temps."]
+    # A page that ends a sentence, announces a list, or a next page that starts a new one: left alone.
+    for kept in (["Une phrase entière.", "la suite en minuscule."], ["Il répond à trois enjeux :", "• la mutualisation"],
+                 ["Un début sans point", "Une nouvelle page."]):
+        assert mend_page_breaks(kept) == kept
+    assert mend_page_breaks(["Titre\n\nun début sans point", "qui finit ici. Fin."]) == \
+        ["Titre", "un début sans point qui finit ici. Fin."]
+    meta = parse_meta({"title": "Note", "type": "note", "access": "public", "date": "2013", "source": "test"},
+                      Path("n.pdf"))
+    doc = LoadedDoc(doc_id="notes/n", path=Path("n.pdf"), meta=meta, text="\n\n".join(pages), pages=pages,
+                    content_hash="h")
+    chunks = Chunker(HashingEmbedder()).chunk(doc)
+    assert [c.page for c in chunks] == [1, 2]
+    assert chunks[1].text.startswith("Aux côtés des coordinations")
