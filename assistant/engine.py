@@ -26,6 +26,7 @@ from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .named_docs import (
     asked_reserved_level,
+    mentions_documents,
     named_documents,
     named_section,
     named_visible_documents,
@@ -258,7 +259,8 @@ class Assistant:
         if named_documents(question):
             name = unseen_named_document(question, lambda: self.store.index().documents(role), visible)
             if name:
-                return f"Aucun document « {name} » n'y figure."
+                return ("Aucun document de ce nom n'y figure." if mentions_documents(question)
+                        else f"Aucun document « {name} » n'y figure.")
         if named_section(question):
 
             def sections() -> list[str]:

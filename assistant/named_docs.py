@@ -37,12 +37,43 @@ NAME_END_RE = re.compile(r"\s(?:sur|dans|à propos|au sujet|concernant|pour|quan
 NAME_SPLIT_RE = re.compile(r"\s+et\s+(?:dans\s+|selon\s+|d'après\s+)?(?:le|la|l'|les)\s*", re.I)
 
 
+# A document named anywhere else in the question (« Qui a rédigé le guide du contributeur ? »,
+# « Pourquoi le guide de la communauté recommande-t-il… ? »): the kinds of document a user names,
+# not « fiche » or « page » (one's own fiche d'expérience) nor « lettre » (« à la lettre »).
+DOC_MENTION_RE = re.compile(
+    r"\b(?:le|la|l'|ce|cette|son|sa|leur|votre|notre)\s*"
+    r"(?P<doc>(?:guide|note|aide-mémoire|compte[ -]rendu|grille|carnet|rapport)\b[^?!.;:,]{0,60})",
+    re.I,
+)
+NAME_WORD_RE = re.compile(r"[\w'-]+")
+
+
+def _first_words(name: str, n: int = 2) -> str:
+    """`name` up to its n-th naming word (« guide de la communauté COOP'TER recommande-t-il » →
+    « guide de la communauté »): the words after may be the question's own verb."""
+    count = 0
+    for m in NAME_WORD_RE.finditer(name):
+        count += len(_name_words(m.group(0)))
+        if count >= n:
+            return name[: m.end()]
+    return name
+
+
 def named_documents(question: str) -> list[str]:
-    """The documents the question names (« guide réservé aux contributeurs »), or []."""
-    m = DOC_REF_RE.search(question.replace("’", "'"))
-    if not m:
-        return []
-    return [NAME_END_RE.sub("", part).strip() for part in NAME_SPLIT_RE.split(m.group("doc")) if part.strip()]
+    """The documents the question names (« guide réservé aux contributeurs »), or []: those it
+    asks about (« d'après le guide… »), else those it mentions (see `mentions_documents`)."""
+    q = question.replace("’", "'")
+    m = DOC_REF_RE.search(q)
+    if m:
+        return [NAME_END_RE.sub("", part).strip() for part in NAME_SPLIT_RE.split(m.group("doc")) if part.strip()]
+    return [_first_words(NAME_END_RE.sub("", m.group("doc")).strip()) for m in DOC_MENTION_RE.finditer(q)]
+
+
+def mentions_documents(question: str) -> bool:
+    """True when the question names a document only in passing (« Qui a rédigé le guide du
+    contributeur ? »): its name is cut at two words, a guess that the refusal does not quote."""
+    q = question.replace("’", "'")
+    return not DOC_REF_RE.search(q) and bool(DOC_MENTION_RE.search(q))
 
 
 def _name_words(name: str) -> list[str]:

@@ -290,6 +290,26 @@ def test_a_question_naming_a_document_the_role_cannot_see_is_refused_alike(bot):
     assert hidden.answer.replace("pilotage", "X") == missing.answer.replace("stratégie", "X")
     q = "D'après la note de pilotage, quand le comité des PTCE se réunit-il ?"
     assert bot._unseen_document(q, bot.retriever.retrieve(q, "staff"), "staff") == ""  # the staff sees it
+
+
+def test_a_document_named_in_passing_that_the_role_cannot_see_is_refused_alike(bot):
+    """« Qui a rédigé le guide du contributeur ? »: the document is named without « d'après » or
+    « que dit ». Its name is cut at two naming words (the question's verb may follow), and the
+    refusal does not quote that guess. A document the asker can see is not refused."""
+    from assistant.named_docs import mentions_documents, named_documents
+
+    q = "Qui a rédigé le guide du contributeur de COOP'TER, et à partir de quels documents ?"
+    assert named_documents(q) == ["guide du contributeur"] and mentions_documents(q)
+    assert named_documents("Pourquoi le guide de la communauté recommande-t-il de tout décrire ?") == [
+        "guide de la communauté"]
+    assert named_documents("Faut-il suivre ce modèle à la lettre ?") == []  # « lettre » is not named in passing
+    assert not mentions_documents("D'après la note de pilotage, que faire ?")  # asked about: quoted
+    hidden = bot.ask("Quand la note de pilotage prévoit-elle de réunir le comité des PTCE ?", role="public")
+    missing = bot.ask("Quand la note de stratégie prévoit-elle de réunir le comité des PTCE ?", role="public")
+    assert hidden.abstained and "Aucun document de ce nom n'y figure." in hidden.answer
+    assert hidden.answer == missing.answer and "pilotage" not in _dump(hidden)
+    q = "Quand la note de pilotage prévoit-elle de réunir le comité des PTCE ?"
+    assert bot._unseen_document(q, bot.retriever.retrieve(q, "staff"), "staff") == ""  # the staff sees it
     assert "Aucun document" not in bot.ask(q, role="staff").answer
     # A document the visible passages describe (not itself in the corpus) can be asked about.
     ok = bot.ask("Selon la définition des PTCE, que rassemble un pôle territorial de coopération économique ?")
