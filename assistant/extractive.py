@@ -513,7 +513,7 @@ def compose(
     sims = sims - float(sims.max())
     subject = definition_subject(focus or question) if kind == "definition" else ""
     wants_date = bool(NEEDS_DATE_RE.search(focus or question))
-    wants_number = bool(NEEDS_NUMBER_RE.search(focus or question))
+    wants_number = bool(NEEDS_NUMBER_RE.search(focus or question)) and not YES_NO_Q_RE.search(focus or question)
     q_years = _years(focus or question)
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]

@@ -247,6 +247,11 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     # the surface word: the stemmer makes « collect » of both collectivités and collectifs
     assert lacks("Et combien de collectivités en sont membres ?", ["Cinq collectifs de travail ont suivi."])
     assert not lacks("Et combien de collectivités en sont membres ?", ["Le réseau réunit près de 200 collectivités."])
+    # ...nor prefers a sentence for holding a number (« la seconde moitié du XIXe siècle »).
+    q = "Quand un département finance une structure, faut-il regarder autre chose que son budget ?"
+    ps = [P("a", "Les structures et leur budget se sont formés depuis la seconde moitié du XIXe siècle."),
+          P("b", "Il faut aussi regarder les dimensions non monétaires.")]
+    assert _claims(compose(q, ps, cache, idf).text)[0] == "Il faut aussi regarder les dimensions non monétaires."
     # « Quelle est la date de… » asks a date.
     assert lacks("Quelle est la date de création de l'Avise ?", ["L'Avise anime la Fabrique à initiatives."])
     # A year the question names must be in the answer, or be the cited document's own date.
