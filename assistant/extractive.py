@@ -143,7 +143,8 @@ NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure
 # An address, a phone number, a company number: the corpus's prose never holds one.
 NEEDS_CONTACT_RE = re.compile(
     r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
-    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre)", re.I)
+    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
+    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress|à qui s['’]adress)", re.I)
 NUMBER_RE = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
     r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
@@ -514,6 +515,7 @@ def compose(
     subject = definition_subject(focus or question) if kind == "definition" else ""
     wants_date = bool(NEEDS_DATE_RE.search(focus or question))
     wants_number = bool(NEEDS_NUMBER_RE.search(focus or question)) and not YES_NO_Q_RE.search(focus or question)
+    wants_contact = bool(NEEDS_CONTACT_RE.search(focus or question))
     q_years = _years(focus or question)
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
@@ -530,7 +532,8 @@ def compose(
             score += 0.5 * _overlap(f_terms, u.terms, idf)
         if subject and _defines(u.text, subject):
             bonus[i] = DEFINITION_BONUS
-        if (wants_date and DATE_RE.search(u.text)) or (wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", u.text))):
+        if ((wants_date and DATE_RE.search(u.text)) or (wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", u.text)))
+                or (wants_contact and CONTACT_RE.search(u.text))):
             score += TYPE_BONUS  # « depuis quand ? » wants a sentence that holds a date
         if q_years and q_years & set(_years(u.text)):
             score += TYPE_BONUS  # « … à partir de 2024 ? »: the sentence about 2024
