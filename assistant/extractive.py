@@ -144,7 +144,8 @@ NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure
 NEEDS_CONTACT_RE = re.compile(
     r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
     r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
-    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress|à qui s['’]adress)", re.I)
+    # « on s'adresse où ? », not « À qui s'adresse le troisième pilier ? » (its audience)
+    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress)", re.I)
 NUMBER_RE = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
     r"millions?|milliards?|moitié|tiers|quart)\b", re.I)

@@ -220,6 +220,7 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert lacks("Qui contacter pour rejoindre le programme ?", ["Le programme est porté par l'ADEME."])
     assert lacks("Et si notre commune veut y entrer, on s'adresse où ?", ["Le réseau réunit 200 collectivités."])
     assert not lacks("Et si notre commune veut y entrer, on s'adresse où ?", ["Rendez-vous sur www.rtes.fr."])
+    assert not lacks("À qui s'adresse le troisième pilier ?", ["Le troisième pilier s'adresse aux acteurs externes."])
     assert not lacks("Qui contacter pour rejoindre le programme ?", ["Écrire à coopter@ademe.fr."])
     assert not lacks("Et le troisième, il s'adresse à qui ?", ["Le troisième s'adresse aux acteurs externes."])
     # A duration is a number with its unit.
