@@ -124,6 +124,9 @@ CATEGORY_BONUS = 0.2  # « Quels outils… ? »: the list introduced as « … d
 NAME_MISS_PENALTY = 0.2  # « Qui finance La Place ? »: a sentence that does not name La Place comes after
 PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others
+# A sentence the conversation already showed comes after new ones, but can still answer a
+# follow-up that asks what it says (« Et ils se regroupent pour faire quoi ? »; dev: 0.5 -> 0.3).
+GIVEN_PENALTY = 0.3
 
 
 # Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
@@ -552,7 +555,7 @@ def compose(
         if u.fragment:
             score = -9.0
         if given_f and not refers_back and fold(u.text)[:80] in given_f:
-            score -= 0.5  # already said in this conversation (« lequel… ? » picks among it)
+            score -= GIVEN_PENALTY  # already said in this conversation (« lequel… ? » picks among it)
         if refers_back and passages[u.pi].doc_id not in prior_docs:
             score = -9.0  # « lequel… ? » picks among what the previous answer cited
         scores[i] = score + bonus[i]
