@@ -155,6 +155,8 @@ class Chunker:
         pieces: list[tuple[str, str, int | None, str]] = []  # text, section, page, access
         if doc.pages:
             for page_no, page_text in enumerate(mend_page_breaks(doc.pages), start=1):
+                if not page_text.strip():
+                    continue  # a page whose only, unfinished, sentence went on to the next one
                 for text in self._split(page_text, meta.title):
                     pieces.append((text, "", page_no, meta.access))
         else:

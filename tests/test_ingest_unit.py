@@ -228,10 +228,14 @@ def test_a_sentence_cut_by_a_pdf_page_break_is_chunked_whole():
         assert mend_page_breaks(kept) == kept
     assert mend_page_breaks(["Titre\n\nun début sans point", "qui finit ici. Fin."]) == \
         ["Titre", "un début sans point qui finit ici. Fin."]
+    # a page whose only sentence goes on: emptied, and no empty chunk comes of it
+    assert mend_page_breaks(["un début sans point", "qui finit ici."]) == ["", "un début sans point qui finit ici."]
     meta = parse_meta({"title": "Note", "type": "note", "access": "public", "date": "2013", "source": "test"},
                       Path("n.pdf"))
     doc = LoadedDoc(doc_id="notes/n", path=Path("n.pdf"), meta=meta, text="\n\n".join(pages), pages=pages,
                     content_hash="h")
     chunks = Chunker(HashingEmbedder()).chunk(doc)
     assert [c.page for c in chunks] == [1, 2]
+    doc.pages = ["un début sans point", "qui finit ici."]
+    assert [(c.page, c.text) for c in Chunker(HashingEmbedder()).chunk(doc)] == [(2, "un début sans point qui finit ici.")]
     assert chunks[1].text.startswith("Aux côtés des coordinations")
