@@ -40,9 +40,11 @@ NAME_SPLIT_RE = re.compile(r"\s+et\s+(?:dans\s+|selon\s+|d'après\s+)?(?:le|la|l
 # A document named anywhere else in the question (« Qui a rédigé le guide du contributeur ? »,
 # « Pourquoi le guide de la communauté recommande-t-il… ? »): the kinds of document a user names,
 # not « fiche » or « page » (one's own fiche d'expérience), « lettre » (« à la lettre ») nor « le
-# rapport entre / avec » (a relation).
+# rapport entre / avec » (a relation); not one's own document either (« rédiger la note pour mes
+# élus », « notre guide »).
 DOC_MENTION_RE = re.compile(
-    r"\b(?:le|la|l'|ce|cette|son|sa|leur|votre|notre)\s*"
+    r"(?<!rédiger )(?<!écrire )(?<!préparer )(?<!remplir )(?<!compléter )(?<!faire )"
+    r"\b(?:le|la|l'|ce|cette|son|sa|leur)\s*"
     r"(?P<doc>(?:guide|note|aide-mémoire|compte[ -]rendu|grille|carnet|rapport(?!\s+(?:entre|avec|à|au|aux)\b))"
     r"\b[^?!.;:,]{0,60})",
     re.I,

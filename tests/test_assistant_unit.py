@@ -304,6 +304,8 @@ def test_a_document_named_in_passing_that_the_role_cannot_see_is_refused_alike(b
         "guide de la communauté"]
     assert named_documents("Faut-il suivre ce modèle à la lettre ?") == []  # « lettre » is not named in passing
     assert named_documents("Quel est le rapport entre l'ÉFC et les PTCE ?") == []  # a relation, not a report
+    assert named_documents("Comment rédiger la note d'opportunité pour mes élus ?") == []  # one's own
+    assert named_documents("Notre guide interne suffit-il ?") == []
     assert not mentions_documents("D'après la note de pilotage, que faire ?")  # asked about: quoted
     hidden = bot.ask("Quand la note de pilotage prévoit-elle de réunir le comité des PTCE ?", role="public")
     missing = bot.ask("Quand la note de stratégie prévoit-elle de réunir le comité des PTCE ?", role="public")
