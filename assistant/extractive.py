@@ -185,15 +185,15 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     the question's two most specific words (« 30 territoires » does not count PTCE). A year the
     question names must be in a line or in `dated` (the cited documents' titles and dates):
     « … versée en 2022 ? » is not answered by a sentence about another year. A yes/no question
-    asks no amount."""
+    asks no number, but still an amount of money."""
     if _years(asked_form) - _years(" ".join(lines) + " " + dated):
         return True
     if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
         return True
-    # « … faut-il regarder autre chose que son budget ? » asks yes or no, not an amount.
+    if NEEDS_MONEY_RE.search(asked_form) and not any(MONEY_RE.search(line) for line in lines):
+        return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it
+    # « … faut-il un nombre minimum de partenaires ? » asks yes or no, not a number.
     yes_no = bool(YES_NO_Q_RE.search(asked_form))
-    if NEEDS_MONEY_RE.search(asked_form) and not yes_no and not any(MONEY_RE.search(line) for line in lines):
-        return True
     wants_duration = bool(NEEDS_DURATION_RE.search(asked_form))
     wants_date = bool(NEEDS_DATE_RE.search(asked_form)) and not wants_duration
     wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration and not yes_no

@@ -237,9 +237,10 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert not lacks("Quand on instruit un dossier, que vérifie la question sur le territoire ?",
                      ["Le territoire : les solutions répondent-elles au bien vivre ?"])
     assert not lacks("Quand on monte une filière, quels obstacles ressortent ?", ["Le foncier est un frein."])
-    # A yes/no question that mentions a budget asks no amount.
-    assert not lacks("Quand un département finance une structure, faut-il regarder autre chose que son budget ?",
-                     ["Prendre en compte les dimensions non monétaires des modèles socio-économiques."])
+    # A yes/no question asks no number; an amount of money it still needs.
+    assert not lacks("Faut-il un nombre minimum de partenaires pour coopérer ?",
+                     ["La coopération associe des acteurs divers du territoire."])
+    assert lacks("Est-ce que le programme a un budget dédié ?", ["Le programme soutient des coopérations."])
     assert lacks("Combien une commune doit-elle payer pour faire venir la Fabrique ?",
                  ["La Fabrique à initiatives est présente dans 30 territoires."])
     # « combien de structures » counts structures, however rare the question's other words.
@@ -251,8 +252,8 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert lacks("Et combien de collectivités en sont membres ?", ["Cinq collectifs de travail ont suivi."])
     assert not lacks("Et combien de collectivités en sont membres ?", ["Le réseau réunit près de 200 collectivités."])
     # ...nor prefers a sentence for holding a number (« la seconde moitié du XIXe siècle »).
-    q = "Quand un département finance une structure, faut-il regarder autre chose que son budget ?"
-    ps = [P("a", "Les structures et leur budget se sont formés depuis la seconde moitié du XIXe siècle."),
+    q = "Quand un département finance une structure, faut-il regarder autre chose que ses chiffres ?"
+    ps = [P("a", "Les structures se sont formées depuis la seconde moitié du XIXe siècle."),
           P("b", "Il faut aussi regarder les dimensions non monétaires.")]
     assert _claims(compose(q, ps, cache, idf).text)[0] == "Il faut aussi regarder les dimensions non monétaires."
     # « Quelle est la date de… » asks a date.
