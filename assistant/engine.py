@@ -6,6 +6,7 @@ The CLI, the web app and the evaluation all go through this class.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,16 @@ from .conversation import (
     stays_on_subject,
 )
 from .errors import QuestionError
-from .extractive import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SentenceCache, compose, name_terms, question_names
+from .extractive import (
+    CROSS_SOURCE_Q_RE,
+    REFERS_BACK_RE,
+    SOURCES_Q_RE,
+    SentenceCache,
+    compose,
+    name_terms,
+    named_authors,
+    question_names,
+)
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .named_docs import (
@@ -69,6 +79,8 @@ def clean_question(question: str | None) -> str:
 
 
 CROSS_SOURCE_EXTRA = 3  # passages added for a question that crosses sources, tuned on the dev split
+AUTHOR_POOL = 40  # passages searched for each named author's own best ones
+AUTHOR_PASSAGES = 2  # passages each named author brings at most
 
 
 class Assistant:
@@ -124,6 +136,7 @@ class Assistant:
         passages = self.retriever.retrieve(standalone, role, filters, k=k, mode=mode, timings=timings) if question else []
         if k is not None:
             passages += self._named_passages(question, role, filters, passages)
+        passages += self._author_passages(question, standalone, role, filters, passages)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return role, question, standalone, passages, timings
 
@@ -143,6 +156,37 @@ class Assistant:
                     seen.add(p.chunk_id)
                     out.append(p)
                     break
+        return out
+
+    def authors_named(self, question: str, role: str) -> list[tuple[str, frozenset[str]]]:
+        """The authors a question asks to hear side by side (« que disent l'ADEME et Demoustier… »),
+        among those of the documents `role` may see; [] unless two or more."""
+        if not SOURCES_Q_RE.search(question):
+            return []
+        rank = len(access.allowed_levels(role)) - 1
+        authors = named_authors(question, self.store.index().doc_authors(rank))
+        return authors if len(authors) > 1 else []
+
+    def _author_passages(self, question, standalone, role, filters, have) -> list[Passage]:
+        """Each author the question names brings the best passages of their own documents, when
+        retrieval of the whole question left them out (their page may rank below another
+        document that talks about them)."""
+        authors = self.authors_named(question, role)
+        if not authors:
+            return []
+        # Searched without the authors' names: they would pull in whatever talks about them.
+        names = {w for author, _ in authors for w in re.findall(r"[\w'’-]+", author) if len(w) > 2}
+        query = " ".join(w for w in re.findall(r"[\w'’-]+|[^\w\s]", standalone)
+                         if not any(w.endswith(n) for n in names)) or standalone
+        pool = self.retriever.retrieve(query, role, filters, k=AUTHOR_POOL)
+        seen = {p.chunk_id for p in have}
+        out: list[Passage] = []
+        for _, docs in authors:
+            mine = [p for p in pool if p.doc_id in docs]
+            for p in mine[:AUTHOR_PASSAGES]:
+                if p.chunk_id not in seen:
+                    seen.add(p.chunk_id)
+                    out.append(p)
         return out
 
     def _finish(self, question, role, standalone, passages, draft: Draft, timings, conversation, started) -> Answer:
@@ -309,6 +353,7 @@ class Assistant:
                             if prior and stays_on_subject(question) else set()),
             pointed=pointed,
             named_docs=named_visible_documents(question, lambda: self.store.index().documents(role)),
+            authors=self.authors_named(question, role),
         )
         if composed is None:
             return Draft("", [], True, score, {})

@@ -89,6 +89,9 @@ VAGUE_QUALIFIERS = frozenset(analyze("concrets concrètes possibles existants ex
 CROSS_SOURCE_Q_RE = re.compile(
     r"\b(en croisant|croiser|chacun(e)?|points? communs?|rapport entre|à la fois dans|différent(e)?s (sources|documents)|"
     r"tous (les )?deux|toutes (les )?deux|rapproch\w*|compar\w*|d'une source à l'autre|selon les sources)\b", re.I)
+# « Que disent l'Avise et le Labo de l'ESS sur… ? », « d'après X et Y »: authors heard side by side.
+SOURCES_Q_RE = re.compile(
+    CROSS_SOURCE_Q_RE.pattern + r"|\b(selon|d'après|que disent|que dit|chez|entre|de leur côté)\b", re.I)
 # « Quels sont les points communs entre X et Y ? » is answered in prose, each side in its words.
 COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.I)
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
@@ -121,6 +124,7 @@ LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats ever
 LIST_MAX = 10  # items of an announced list brought whole, beyond the answer's length budget
 LIST_BLOCK_MARGIN = 0.15  # other lists join when their best item is this close to the best list's
 CATEGORY_BONUS = 0.2  # « Quels outils… ? »: the list introduced as « … de nouveaux outils : » leads
+SELF_NAMED_PENALTY = 1.0  # « L'Avise réalise… »: a source presenting itself, not what it says (last resort)
 NAME_MISS_PENALTY = 0.2  # « Qui finance La Place ? »: a sentence that does not name La Place comes after
 PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others
@@ -405,6 +409,7 @@ def definition_subject(question: str) -> str:
     if not m:
         return ""
     subject = m.group(1).strip(" «»\"'?")
+    subject = re.sub(r"^(chacun|chacune|tous|toutes|aussi|également|donc|vraiment)\s+", "", subject, flags=re.I)  # « … définissent-ils chacun X »
     # Drop what only situates the subject: « … de COOP'TER », « … selon Demoustier », « … et comment… ».
     subject = re.sub(r"\s*,.*$", "", subject)  # « Qu'est-ce qu'un PTCE, si l'on rapproche… »
     subject = re.sub(r"\s+(dans|pour|selon|au sein|et|exactement|concrètement)\b.*$", "", subject, flags=re.I)
@@ -468,6 +473,7 @@ def compose(
     named_docs: set[str] | frozenset[str] = frozenset(),
     prior_sections: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
     pointed: str = "",
+    authors: list[tuple[str, frozenset[str]]] = (),
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
@@ -480,7 +486,8 @@ def compose(
     of what the previous answer cited, when the follow-up names no subject of its own (« Et que
     propose-t-il à ses membres ? »): the sentences about that subject come first. `pointed`: the
     item of the last answer a follow-up points at (« Peux-tu détailler le premier ? »): its words
-    choose the sentences with the follow-up's own.
+    choose the sentences with the follow-up's own. `authors`: (author, their documents) that the
+    question asks to hear side by side (named_authors()): each says its part, under its name.
     """
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
@@ -576,8 +583,8 @@ def compose(
             units, scores, passages, budget_words, next_passage
         )
     else:
-        lines = []
-        if subject and crossing:
+        lines = _compose_by_author(units, scores, passages, authors, budget_words) if len(authors) > 1 else []
+        if not lines and subject and crossing:
             lines = _definitions_across(units, scores, passages, subject)
         lines = lines or _compose_prose(units, scores, passages, budget_words, next_passage, define=subject,
                                         bonus=bonus)
@@ -751,7 +758,9 @@ def asked_category_and_qualifier(question: str) -> tuple[str, str]:
 # A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
 # the question's first word; the corpus-wide names (ESS, PTCE, COOP'TER…) say nothing specific.
 ENTITY_RE = re.compile(r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|d['’]|du\s+|à\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
-COMMON_NAMES = frozenset({"ess", "ptce", "ect", "efc", "coop'ter", "coopter", "ademe", "france"})
+COMMON_NAMES = frozenset({"ess", "ptce", "ect", "efc", "coop'ter", "coopter", "ademe", "france",
+                          # acronyms of common nouns (« une PME », « un EPCI »), not names
+                          "pme", "tpe", "eti", "sarl", "sas", "epci"})
 COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
 
 
@@ -777,6 +786,30 @@ def question_names(question: str) -> list[set[str]]:
         if words:
             out.append(words)
     return out
+
+
+def named_authors(question: str, doc_authors: dict[str, list[str]]) -> list[tuple[str, frozenset[str]]]:
+    """« Que disent l'ADEME, Demoustier et le Labo de l'ESS sur… ? »: the authors the question
+    names, each with the documents they signed (`doc_authors`: doc_id -> authors, the asker's
+    documents only), in the order the question names them. An author is named by a word of their
+    own (« Demoustier », « Labo »), or by their whole name when it is a corpus-wide one (« ADEME »);
+    co-authors of the same documents count once."""
+    asked = set(name_terms(question.replace("’", "'")))
+    where: dict[str, int] = {}
+    folded = fold(question.lower())
+    by_docs: dict[frozenset[str], str] = {}
+    for author in sorted({a for authors in doc_authors.values() for a in authors}):
+        terms = name_terms(author)
+        own = {t for t in terms if t not in COMMON_STEMS} or set(terms)
+        if not own & asked:
+            continue
+        docs = frozenset(d for d, authors in doc_authors.items() if author in authors)
+        if docs in by_docs:
+            continue
+        by_docs[docs] = author
+        where[author] = min((folded.find(fold(w.lower())) for w in re.findall(r"[\w'-]+", author)
+                             if fold(w.lower()) in folded and len(w) > 3), default=len(folded))
+    return sorted(((a, d) for d, a in by_docs.items()), key=lambda ad: where[ad[0]])
 
 
 def _label_names(p: Passage) -> frozenset[str]:
@@ -988,6 +1021,51 @@ def _compose_by_sheet(units, scores, passages) -> list[Line]:
         body = " ".join(_clean_end(t) for t in said[:-1]) + (" " if len(said) > 1 else "") + said[-1]
         lines.append((passages[u.pi], f"**{passages[u.pi].title}** — {body}", True))
     return lines
+
+
+def _compose_by_author(units, scores, passages, authors, budget_words: int) -> list[Line]:
+    """« Comment l'Avise et le Labo de l'ESS définissent-ils la coopération ? »: each author's best
+    unit from their own documents (what follows it too, when it announces it), under the author's
+    name, in the order the question names them; [] when fewer than two authors have one. A unit
+    that names its own author (« L'Avise réalise… ») presents them rather than saying what they
+    say: it ranks lower."""
+    budget = max(40, budget_words // len(authors))
+    lines: list[Line] = []
+    for author, docs in authors:
+        own = name_terms(author)
+        cands = [i for i, u in enumerate(units) if passages[u.pi].doc_id in docs and not u.fragment
+                 and u.kind != "intro" and scores[i] > -9]
+        if not cands:
+            continue
+        best = max(cands, key=lambda i: scores[i] - (SELF_NAMED_PENALTY if own & name_terms(units[i].text) else 0))
+        u = units[best]
+        said = [u] + (_follow(units, best, budget) if u.announces else [])
+        words = sum(len(x.text.split()) for x in said)
+        for i in sorted(cands, key=lambda i: scores[i], reverse=True):  # a second unit of the same passage
+            x = units[i]
+            if (x.pi == u.pi and x not in said and scores[i] > scores[best] - 0.1
+                    and words + len(x.text.split()) <= budget and not own & name_terms(x.text)):
+                said.append(x)
+                break
+        said.sort(key=lambda x: x.pos)
+        lines.append((passages[u.pi], f"**{author}** — {_run_on(said)}", True))
+    return lines if len(lines) > 1 else []
+
+
+def _run_on(said: list[Unit]) -> str:
+    """Units of one passage as one line: sentences end with a full stop, list items are joined
+    by semicolons after the line that announces them."""
+    out = ""
+    for x in said:
+        text = x.text.strip()
+        if not out:
+            out = text[:1].upper() + text[1:]
+        elif x.kind == "item":
+            out = (out.rstrip(" :") + " :" if x is said[1] and said[0].kind != "item" else out.rstrip(" ;.") + " ;")
+            out += " " + text.rstrip(" ;.")
+        else:
+            out = _clean_end(out) + " " + text
+    return out
 
 
 def _render(lines: list[Line], passages: list[Passage]) -> Composed:

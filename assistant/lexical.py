@@ -50,7 +50,9 @@ FORM_WORDS_RE = re.compile(
     r"correspond(ent)?|en quelle année|quelle année|année|date|explique[rz]?|présente[rz]?|"
     r"parle[rz]?|décri(re|s|vez)|résume[rz]?|exemples?|liste[rz]?|cite[rz]?|principa(les?|ux)|"
     r"c'est quoi|qu'est-ce que|qu'est-ce qu'|en gros|en bref|à quoi sert|sert|servent|"
-    r"aujourd'hui|actuellement|en ce moment)\b",
+    r"aujourd'hui|actuellement|en ce moment|"
+    # « que disent les documents… », « selon les textes »: the corpus itself, not a subject
+    r"(les|ces|des|vos) (documents|textes|sources)|disent|décrivent|évoquent|mentionnent|abordent)\b",
     re.I,
 )
 

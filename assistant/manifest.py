@@ -415,6 +415,15 @@ class IndexDB:
         )
         return [Passage(chunk_id=c, text=t, meta=json.loads(m)) for c, t, m in rows]
 
+    def doc_authors(self, max_rank: int) -> dict[str, list[str]]:
+        """doc_id -> authors (document metadata, the same on every chunk) of the documents with a
+        chunk at or below `max_rank`."""
+        rows = self.conn.execute(
+            "SELECT doc_id, json_extract(meta, '$.authors') FROM chunks WHERE access_rank <= ? GROUP BY doc_id",
+            (max_rank,),
+        )
+        return {d: [a for a in (authors or "").split("|") if a] for d, authors in rows}
+
     def chunk_at(self, doc_id: str, position: int, max_rank: int) -> Passage | None:
         """The chunk at `position` in a document, if it is at or below `max_rank`."""
         row = self.conn.execute(

@@ -396,3 +396,34 @@ def test_a_named_document_or_part_that_the_passages_speak_of_is_not_refused():
     other = _p("Ce guide est nourri des retours d'expériences des collectivités.", "guides/g")
     assert unseen_named_section("Affiche la section Retours d'expérience de la fiche.", [], [other]) == \
         "Retours d'expérience"
+
+
+def test_authors_named_side_by_side_each_answer_from_their_own_documents(settings):
+    """« Que disent l'Avise et Demoustier… ? »: each author's own document speaks under their name;
+    an author whose documents are above the asker's clearance is not one they can name."""
+    from assistant.engine import Assistant
+    from tests.conftest import front, write
+
+    root = settings.corpus_dir
+    write(root / "pages" / "avise.md", front("Page coopération", extra='authors: ["Avise"]\n')
+          + "La coopération territoriale désigne un mode d'organisation où des structures travaillent ensemble "
+            "sur des problèmes communs du territoire.\n")
+    write(root / "notes" / "demoustier.md", front("Note PTCE", extra='authors: ["Danièle Demoustier"]\n')
+          + "La coopération territoriale suppose de passer de la mutualisation de moyens à la mutualisation "
+            "de projets.\n")
+    write(root / "interne" / "cellule.md", front("Note cellule", access="staff", extra='authors: ["Cellule Orion"]\n')
+          + "La coopération territoriale est suivie par la cellule. CANARI-STAFF-9999\n")
+    run(settings)
+    bot = Assistant(settings.with_overrides(abstain_threshold=0.0))  # the fake embedder's scores are low
+    q = "Comment l'Avise et Demoustier voient-ils chacun la coopération territoriale ?"
+    assert [a for a, _ in bot.authors_named(q, "public")] == ["Avise", "Danièle Demoustier"]
+    answer = bot.ask(q, role="public")
+    assert not answer.abstained, (answer.confidence, [p.doc_id for p in answer.retrieved])
+    assert "**Avise** — La coopération territoriale désigne" in answer.answer
+    assert "**Danièle Demoustier** — La coopération territoriale suppose" in answer.answer
+    assert {c.doc_id for c in answer.citations} == {"pages/avise", "notes/demoustier"}
+    # the staff author is no author a public user can name; staff can
+    q2 = "Que disent l'Avise et la Cellule Orion sur la coopération territoriale ?"
+    assert bot.authors_named(q2, "public") == []
+    assert [a for a, _ in bot.authors_named(q2, "staff")] == ["Avise", "Cellule Orion"]
+    assert "Orion" not in _dump(bot.ask(q2, role="public")).replace(q2, "")

@@ -10,6 +10,7 @@ from assistant.extractive import (
     SentenceCache,
     compose,
     definition_subject,
+    named_authors,
     is_reference,
     parse_passage,
     question_kind,
@@ -661,3 +662,42 @@ def test_a_count_after_ces_points_back_and_announces_nothing(cache):
     got = compose("Comment le porteur rend-il compte de ces aspects du projet ?", [first], cache, idf,
                   next_passage=lambda p: calendar if p.chunk_id == "a" else None)
     assert got is not None and "2018" not in got.text
+
+
+def _signed(cid, text, doc, author):
+    p = P(cid, text, doc=doc, title=doc)
+    p.meta["authors"] = author
+    return p
+
+
+def test_named_authors_are_found_by_their_own_words_in_question_order():
+    doc_authors = {"pages/avise": ["Avise"], "guides/labo": ["Le Labo de l'ESS", "RTES"],
+                   "pages/ademe": ["ADEME"], "notes/n": ["Danièle Demoustier"], "fiches/f": ["coopter-assistant"]}
+    got = named_authors("Que disent Demoustier, l'ADEME et le Labo de l'ESS sur l'évaluation ?", doc_authors)
+    assert [a for a, _ in got] == ["Danièle Demoustier", "ADEME", "Le Labo de l'ESS"]
+    assert dict(got)["ADEME"] == {"pages/ademe"}
+    # co-authors of the same documents count once; an opinion (« avis ») is not the Avise
+    assert len(named_authors("Selon le Labo de l'ESS et le RTES ?", doc_authors)) == 1
+    assert named_authors("Quel est votre avis sur les PTCE ?", doc_authors) == []
+
+
+def test_authors_asked_side_by_side_each_say_their_part_under_their_name(cache):
+    passages = [
+        _signed("a1", "L'Avise réalise de nombreux travaux sur les coopérations territoriales. "
+                      "La coopération territoriale désigne un mode d'organisation où des structures travaillent "
+                      "ensemble sur des problèmes communs.", "pages/avise", "Avise"),
+        _signed("l1", "Dans un processus de coopération, les buts de chacun peuvent différer mais l'œuvre est "
+                      "commune et co-construite.", "guides/labo", "Le Labo de l'ESS"),
+        P("x", "La coopération territoriale est aussi un levier pour les collectivités.", doc="fiches/f"),
+    ]
+    authors = [("Avise", frozenset({"pages/avise"})), ("Le Labo de l'ESS", frozenset({"guides/labo"}))]
+    q = "Comment l'Avise et le Labo de l'ESS définissent-ils chacun la coopération territoriale ?"
+    got = compose(q, passages, cache, idf, authors=authors)
+    assert got is not None
+    lines = got.text.splitlines()
+    assert lines[0].startswith("- **Avise** — La coopération territoriale désigne") and lines[0].endswith("[1]")
+    assert "réalise" not in lines[0]  # the Avise presenting itself is not what it says
+    assert lines[1].startswith("- **Le Labo de l'ESS** — Dans un processus") and lines[1].endswith("[2]")
+    # one author alone is the usual answer
+    single = compose(q, passages, cache, idf, authors=authors[:1])
+    assert single is not None and "**Avise**" not in single.text
