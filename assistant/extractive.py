@@ -179,12 +179,20 @@ def _years(text: str) -> set[str]:
 
 
 CONTACT_RE = re.compile(r"@|https?://|www\.|\b\d{5}\b|\b\d{2}([ .]\d{2}){4}\b")
+# « Qui préside le Labo ? », « Qui est l'élue chargée de l'ESS ? » ask for the holder of a post: the
+# answer must at least speak of that post (the organisation's presentation does not).
+_POSTS = r"(vice-)?présid\w*|dirig\w*|directeur|directrice|direction|élu\w*|maire|responsable|délégué\w*|adjoint\w*"
+NEEDS_POST_RE = re.compile(
+    r"\bqui\s+(préside|dirige|est\s+(le|la|l'|l’)\s*((vice-)?président\w*|directeur|directrice|élu\w*|maire|"
+    r"responsable|délégué\w*|adjoint\w*))\b", re.I)
+POST_RE = re.compile(rf"\b({_POSTS})\b", re.I)
 
 
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
                      dated: str = "") -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
-    contact details and no chosen line gives one about what `question` names: a year is not a
+    contact details, or the holder of a post (« qui préside… ? »), and no chosen line gives one
+    about what `question` names: a year is not a
     quantity, and the line must hold what is counted (« combien de structures ») or else one of
     the question's two most specific words (« 30 territoires » does not count PTCE). A year the
     question names must be in a line or in `dated` (the cited documents' titles and dates):
@@ -193,6 +201,8 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     if _years(asked_form) - _years(" ".join(lines) + " " + dated):
         return True
     if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
+        return True
+    if NEEDS_POST_RE.search(asked_form) and not any(POST_RE.search(line) for line in lines):
         return True
     if NEEDS_MONEY_RE.search(asked_form) and not any(MONEY_RE.search(line) for line in lines):
         return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it

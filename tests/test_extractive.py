@@ -701,3 +701,17 @@ def test_authors_asked_side_by_side_each_say_their_part_under_their_name(cache):
     # one author alone is the usual answer
     single = compose(q, passages, cache, idf, authors=authors[:1])
     assert single is not None and "**Avise**" not in single.text
+
+
+def test_asking_who_holds_a_post_needs_a_line_about_that_post():
+    from assistant.extractive import lacks_asked_type
+
+    about = ["Le Labo de l'ESS, fondé en 2010, est le think tank dédié à l'ESS."]
+    assert lacks_asked_type("Qui préside le Labo de l'ESS ?", "Qui préside le Labo de l'ESS ?", about, idf)
+    assert lacks_asked_type("Qui est l'élue chargée de l'ESS à Toulouse ?", "Qui est l'élue chargée de l'ESS ?",
+                            about, idf)
+    post = ["Le Labo de l'ESS est présidé par une personnalité de l'ESS."]
+    assert not lacks_asked_type("Qui préside le Labo de l'ESS ?", "Qui préside le Labo de l'ESS ?", post, idf)
+    # who does something is not who holds a post
+    assert not lacks_asked_type("Qui anime la Fabrique ?", "Qui anime la Fabrique ?",
+                                ["La Fabrique est animée par l'Avise."], idf)
