@@ -602,12 +602,30 @@ def compose(
         lines = _hear_each_name(names, lines, units, scores, passages)
     elif lines and not _hears_a_name(names, lines):
         return None
+    if lines and not _hears_the_team(focus or question, lines, passages):
+        return None
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
         return None
     return _render(lines, shown)
+
+
+# « Comment l'équipe COOP'TER examine-t-elle un dossier ? »: the programme team and its instruction of
+# projects are a subject like a name: an answer must speak of them (a line, or its document's title or
+# section). Public passages on the same themes say what the programme publishes, not what the team does.
+TEAM_Q_RE = re.compile(
+    r"\bl['’]équipe\b(?!\s+(projet|municipale|d['’]animation|technique|de (projet|la mairie|la commune)))|"
+    r"\binstru(ction|ire|it|isent|ite|ites)\b|\bpremier examen\b", re.I)
+TEAM_TEXT_RE = re.compile(r"\béquipe\b|\binstru(ction|ire|it|isent)\b|\bexamen\b", re.I)
+
+
+def _hears_the_team(question: str, lines, passages) -> bool:
+    """False when the question asks about the team and neither a chosen line nor the title or
+    section of a retrieved passage speaks of it (the team's own aide-mémoire does, for staff)."""
+    return not TEAM_Q_RE.search(question) or any(TEAM_TEXT_RE.search(text) for _, text, _ in lines) or any(
+        TEAM_TEXT_RE.search(f"{p.title} {p.section}") for p in passages)
 
 
 # A composed line: (passage, text, is_list_item). Passages may include a continuation chunk.

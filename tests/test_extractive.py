@@ -715,3 +715,16 @@ def test_asking_who_holds_a_post_needs_a_line_about_that_post():
     # who does something is not who holds a post
     assert not lacks_asked_type("Qui anime la Fabrique ?", "Qui anime la Fabrique ?",
                                 ["La Fabrique est animée par l'Avise."], idf)
+
+
+def test_a_question_on_what_the_team_does_needs_passages_that_speak_of_the_team(cache):
+    public = [P("a", "Le modèle socio-économique d'une coopération se décrit par six dimensions, de la "
+                     "proposition de valeur à la gouvernance.", title="Le programme COOP'TER", type_="page")]
+    q = "Comment l'équipe COOP'TER examine-t-elle le modèle socio-économique d'un dossier ?"
+    assert compose(q, public, cache, idf) is None  # the programme's page says nothing of the team's practice
+    team = [P("s", "Le porteur sait-il décrire les six dimensions du modèle socio-économique ?\n\n"
+                   "Le modèle socio-économique est regardé dimension par dimension, de la proposition de valeur "
+                   "à la gouvernance.", title="Aide-mémoire de l'équipe : instruire un projet", doc="interne/am")]
+    assert compose(q, team, cache, idf) is not None
+    # another team (« l'équipe projet ») is no such subject
+    assert compose("Comment l'équipe projet décrit-elle son modèle socio-économique ?", public, cache, idf) is not None
