@@ -30,7 +30,7 @@ import numpy as np
 
 from ingest.references import KIND_REFERENCES, is_reference, is_reference_section
 
-from .lexical import analyze, content_words
+from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
 from .schema import K_DATE, Passage, fold
 
 SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
@@ -786,9 +786,7 @@ def asked_category_and_qualifier(question: str) -> tuple[str, str]:
 # A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
 # the question's first word; the corpus-wide names (ESS, PTCE, COOP'TER…) say nothing specific.
 ENTITY_RE = re.compile(r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|d['’]|du\s+|à\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
-COMMON_NAMES = frozenset({"ess", "ptce", "ect", "efc", "coop'ter", "coopter", "ademe", "france",
-                          # acronyms of common nouns (« une PME », « un EPCI »), not names
-                          "pme", "tpe", "eti", "sarl", "sas", "epci"})
+COMMON_NAMES = CORPUS_WIDE_NAMES
 COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
 
 

@@ -57,6 +57,12 @@ FORM_WORDS_RE = re.compile(
 )
 
 
+# Names every document of the corpus carries (« l'ESS », « COOP'TER »): they tell no document or
+# subject apart. Acronyms of common nouns (« une PME », « un EPCI ») are no names either.
+CORPUS_WIDE_NAMES = frozenset({"ess", "ptce", "ect", "efc", "coop'ter", "coopter", "ademe", "france",
+                               "pme", "tpe", "eti", "sarl", "sas", "epci"})
+
+
 def content_words(question: str) -> str:
     """The question without its form words (what is asked about, not how)."""
     return FORM_WORDS_RE.sub(" ", question.replace("’", "'"))

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .lexical import analyze
-from .schema import DOC_TYPE_LABELS_FR, fold
+from .lexical import CORPUS_WIDE_NAMES, analyze
+from .schema import ACCESS_LABELS_FR, DOC_TYPE_LABELS_FR, fold
 
 # « d'après / selon / dans / que dit … » + a determiner + a kind of document, then its qualifiers.
 DOC_REF_RE = re.compile(
@@ -93,8 +93,11 @@ PROPER_RE = re.compile(r"\b(?:[A-ZÀ-ÖØ-Þ][\w'’-]*|(?:19|20)\d\d)\b")
 
 
 def _proper_words(name: str) -> list[str]:
-    """The proper names and years of a document's name (« ATEMIS », « ADEME », « 2018 »)."""
-    return [w for w in dict.fromkeys(analyze(" ".join(PROPER_RE.findall(name)))) if len(w) > 2]
+    """The proper names and years of a document's name (« ATEMIS », « 2018 »), but not the names
+    every document carries (« le guide de la communauté COOP'TER » is not described by a passage
+    that says « COOP'TER »)."""
+    proper = [w for w in PROPER_RE.findall(name.replace("’", "'")) if fold(w.lower()) not in CORPUS_WIDE_NAMES]
+    return [w for w in dict.fromkeys(analyze(" ".join(proper))) if len(w) > 2]
 
 
 @lru_cache(maxsize=65536)
@@ -103,14 +106,18 @@ def _label_terms(label: str) -> frozenset[str]:
 
 
 def _doc_label(doc) -> str:
-    """Title, type (code and French label), source, id and year of a manifest row or a passage."""
+    """Title, type (code and French label), source, id, year and the French name of its access
+    level (« le guide de la communauté », « l'aide-mémoire de l'équipe ») of a manifest row or a
+    passage. Only rows and passages the asker may see are labelled: no level above theirs."""
     meta = getattr(doc, "meta", None)
     if meta is not None:  # a Passage
         title, kind, source, date = doc.title, meta.get("type", ""), meta.get("source", ""), str(meta.get("date", ""))
+        level = meta.get("access", "")
     else:
-        title, kind, source, date = doc.title, doc.type, doc.source, doc.date
+        title, kind, source, date, level = doc.title, doc.type, doc.source, doc.date, doc.access
     doc_id = doc.doc_id.split("/")[-1].replace("-", " ")
-    return f"{title} {kind} {DOC_TYPE_LABELS_FR.get(kind, kind)} {source} {doc_id} {date[:4]}"
+    reserved = ACCESS_LABELS_FR.get(level, "") if level != "public" else ""
+    return f"{title} {kind} {DOC_TYPE_LABELS_FR.get(kind, kind)} {source} {doc_id} {date[:4]} {reserved}"
 
 
 def named_visible_documents(question: str, visible_docs) -> set[str]:
@@ -136,7 +143,8 @@ def unseen_named_document(question: str, visible_docs, passages=()) -> str:
     Unseen: no document in `visible_docs` (manifest rows the asker may see, or a callable that
     returns them) carries all the words of that name in its title, type or source, and the
     retrieved `passages` (access-checked) do not mention it either (a document named inside
-    another one: « la note rédigée pour l'ADEME en 2018 » is described by the programme page).
+    another one: « la note rédigée par ATEMIS en 2018 » is described by the programme page, by its
+    proper names and year; a name of common words only must be written in a passage).
     The retrieved passages are checked first: the manifest is read only when they do not settle it.
     """
     mentioned: set[str] | None = None
@@ -149,9 +157,16 @@ def unseen_named_document(question: str, visible_docs, passages=()) -> str:
             continue
         if mentioned is None:
             mentioned = set(analyze(" ".join(p.text for p in passages)))
-        if _has_all(_proper_words(name) or words, mentioned) and 2 * sum(
-                _has_all([w], mentioned) for w in words) >= len(words):
+            texts = fold(" ".join(p.text for p in passages).replace("’", "'")).lower()
+        # « la note rédigée pour l'ADEME en 2018 »: the name stops at « pour », its qualifier
+        # (up to the next comma) still describes it.
+        at = question.find(name)
+        qualifier = re.split(r"[,;:?!]", question[at + len(name):])[0] if at >= 0 else ""
+        proper = _proper_words(f"{name} {qualifier}")
+        if proper and _has_all(proper, mentioned) and 2 * sum(_has_all([w], mentioned) for w in words) >= len(words):
             continue
+        if not proper and fold(name.replace("’", "'")).lower() in texts:
+            continue  # a name of common words only: the passages must write it (« le guide du contributeur »)
         if docs is None:
             docs = visible_docs() if callable(visible_docs) else visible_docs
         if not any(_has_all(words, _label_terms(_doc_label(d))) for d in docs):

@@ -317,6 +317,10 @@ def test_a_document_named_in_passing_that_the_role_cannot_see_is_refused_alike(b
     # A document the visible passages describe (not itself in the corpus) can be asked about.
     ok = bot.ask("Selon la définition des PTCE, que rassemble un pôle territorial de coopération économique ?")
     assert not ok.abstained
+    # « l'atelier de la communauté »: named by the French name of its level, for those who see it only
+    q = "D'après l'atelier de la communauté, comment financer les coopérations ?"
+    assert bot._unseen_document(q, bot.retriever.retrieve(q, "community"), "community") == ""
+    assert bot._unseen_document(q, bot.retriever.retrieve(q, "public"), "public") == "Aucun document « atelier de la communauté » n'y figure."
 
 
 def test_bm25_searches_the_content_words_not_the_form_words(tmp_path):
@@ -388,6 +392,18 @@ def test_a_named_document_or_part_that_the_passages_speak_of_is_not_refused():
     q = "Dans la note remise par ATEMIS à l'ADEME en 2018, le modèle vise-t-il seulement les entreprises ?"
     assert unseen_named_document(q, [], [page]) == ""
     assert unseen_named_document("Selon la note de Dupont de 2019, que faire ?", [], [page]) == "note de Dupont de 2019"
+    # the name stops at « pour »; its qualifier still describes the note
+    assert unseen_named_document("Quelle hypothèse dans la note rédigée pour l'ADEME en 2018 ?", [], [page]) == ""
+    # a name every document carries (« COOP'TER ») describes nothing; a name of common words only is
+    # recognised when a passage writes it, not when its words are scattered
+    pillars = _p("Les deux premiers piliers sont réservés à la communauté des contributeurs à COOP'TER. Ce "
+                 "guide aide les collectivités.", "pages/p")
+    assert unseen_named_document("D'après le guide de la communauté COOP'TER, comment faire ?", [], [pillars]) \
+        == "guide de la communauté COOP'TER"
+    assert unseen_named_document("D'après le guide de la communauté, comment faire ?", [], [pillars]) == \
+        "guide de la communauté"
+    said = _p("Le guide du contributeur aide à documenter une expérience.", "pages/p")
+    assert unseen_named_document("Que dit le guide du contributeur sur la gouvernance ?", [], [said]) == ""
     guide = _p("Pour décrire le lien au territoire : quelles ressources locales mobilisez-vous ?", "guides/g")
     q = "Pour la partie lien au territoire de notre fiche, quelles questions se poser ?"
     assert unseen_named_section(q, ["Décrire le modèle"], [guide]) == ""
