@@ -161,6 +161,8 @@ def test_follow_up_is_condensed_and_answered(real_assistant):
         "Quel est le salaire moyen d'un coordinateur de PTCE ?",  # an amount of money
         "Quelle est l'adresse postale du Générateur BFC ?",  # contact details
         "Combien de temps dure l'accompagnement COOP'TER ?",  # a duration
+        "Qui préside le Labo de l'ESS ?",  # the holder of a post
+        "Comment l'équipe COOP'TER examine-t-elle un dossier lors du premier échange ?",  # the team's practice
     ],
 )
 def test_questions_the_passages_only_talk_around_abstain(real_assistant, question):
@@ -184,6 +186,17 @@ def test_the_named_subject_leads_and_a_pronoun_subject_follows_up(real_assistant
     assert "Olivier Blandin" in wrote.standalone_question
     assert not wrote.abstained
     assert any(c.doc_id.startswith("articles/echo-coopter") for c in wrote.citations)
+
+
+def test_authors_asked_side_by_side_each_answer_from_their_own_document(real_assistant):
+    answer = real_assistant.ask("Comment l'Avise et le Labo de l'ESS définissent-ils chacun la coopération territoriale ?")
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("- **Avise** — La coopération territoriale désigne"), answer.answer
+    assert lines[1].startswith("- **Le Labo de l'ESS** — "), answer.answer
+    assert [c.doc_id for c in answer.citations] == [
+        "pages/avise-cooperer-activite-filiere-territoire",
+        "guides/points-de-reperess-13-cooperations-territoriales-collectivites",
+    ]
 
 
 def test_a_follow_up_may_repeat_what_answers_it(real_assistant):
