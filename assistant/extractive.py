@@ -1054,16 +1054,23 @@ def _compose_by_author(units, scores, passages, authors, budget_words: int) -> l
     unit from their own documents (what follows it too, when it announces it), under the author's
     name, in the order the question names them; [] when fewer than two authors have one. A unit
     that names its own author (« L'Avise réalise… ») presents them rather than saying what they
-    say: it ranks lower."""
+    say: it ranks lower, as does a unit that announces what its passage does not hold."""
     budget = max(40, budget_words // len(authors))
     lines: list[Line] = []
     for author, docs in authors:
         own = name_terms(author)
         cands = [i for i, u in enumerate(units) if passages[u.pi].doc_id in docs and not u.fragment
                  and u.kind != "intro" and scores[i] > -9]
+
+        def worth(i: int) -> float:
+            x = units[i]
+            dangling = x.announces and not _follow(units, i, budget)  # « … différents enjeux : » and no more
+            return (scores[i] - (SELF_NAMED_PENALTY if own & name_terms(x.text) else 0)
+                    - (SELF_NAMED_PENALTY if dangling else 0))
+
         if not cands:
             continue
-        best = max(cands, key=lambda i: scores[i] - (SELF_NAMED_PENALTY if own & name_terms(units[i].text) else 0))
+        best = max(cands, key=worth)
         u = units[best]
         said = [u] + (_follow(units, best, budget) if u.announces else [])
         words = sum(len(x.text.split()) for x in said)
