@@ -698,6 +698,12 @@ def test_authors_asked_side_by_side_each_say_their_part_under_their_name(cache):
     assert lines[0].startswith("- **Avise** — La coopération territoriale désigne") and lines[0].endswith("[1]")
     assert "réalise" not in lines[0]  # the Avise presenting itself is not what it says
     assert lines[1].startswith("- **Le Labo de l'ESS** — Dans un processus") and lines[1].endswith("[2]")
+    # an announcing sentence whose list its passage does not hold is no line on its own
+    passages[1] = _signed("l1", "Dans un processus de coopération, les buts de chacun peuvent différer mais l'œuvre est "
+                                "commune et co-construite. La coopération territoriale est définie par les différents "
+                                "enjeux suivants :", "guides/labo", "Le Labo de l'ESS")
+    got = compose(q, passages, cache, idf, authors=authors)
+    assert got is not None and "**Le Labo de l'ESS** — Dans un processus" in got.text, got.text
     # one author alone is the usual answer
     single = compose(q, passages, cache, idf, authors=authors[:1])
     assert single is not None and "**Avise**" not in single.text
