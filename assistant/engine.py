@@ -97,6 +97,7 @@ class Assistant:
         self.sentences = SentenceCache(self.embedder)  # unit vectors, computed once per chunk
         self._llm: LLMBackend | None = None
         self._starters: StarterIndex | None = None  # embedded on the first refusal
+        self._authors: dict[tuple[int, int], dict[str, list[str]]] = {}  # (rank, generation) -> doc authors
 
     # -- backends ---------------------------------------------------------------------------
     @property
@@ -164,7 +165,11 @@ class Assistant:
         if not SOURCES_Q_RE.search(question):
             return []
         rank = len(access.allowed_levels(role)) - 1
-        authors = named_authors(question, self.store.index().doc_authors(rank))
+        key = (rank, self.retriever.generation())  # read once per level and ingest, not per question
+        if key not in self._authors:
+            self._authors = {k: v for k, v in self._authors.items() if k[1] == key[1]}
+            self._authors[key] = self.store.index().doc_authors(rank)
+        authors = named_authors(question, self._authors[key])
         return authors if len(authors) > 1 else []
 
     def _author_passages(self, question, standalone, role, filters, have) -> list[Passage]:

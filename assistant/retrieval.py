@@ -112,6 +112,10 @@ class Retriever:
         self._reranker = None
         store.index()  # fails here, with what to do, when the index database is missing
 
+    def generation(self) -> int:
+        """The index's generation (it changes with every ingest), checked at most every few seconds."""
+        return self._current_generation()
+
     def _current_generation(self) -> int:
         now = time.monotonic()
         if self._generation is None or now - self._checked_at > GENERATION_CHECK_S:
