@@ -32,6 +32,7 @@ from ingest.references import KIND_REFERENCES, is_reference, is_reference_sectio
 
 from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
 from .schema import K_DATE, Passage, fold
+from .synonyms import related
 
 SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s+")
@@ -442,8 +443,10 @@ def _defines(text: str, subject: str) -> bool:
 
 
 def _overlap(q: set[str], terms: set[str], idf: Callable[[str], float]) -> float:
+    """idf-weighted share of the question's stems in `terms`; a user's word (« mairie ») is found
+    by the corpus word it stands for (« collectivité », synonyms.py)."""
     total = sum(idf(t) for t in q)
-    return sum(idf(t) for t in q if t in terms) / total if total else 0.0
+    return sum(idf(t) for t in q if t in terms or related(t) & terms) / total if total else 0.0
 
 
 def _clean_end(text: str, before_list: bool = False) -> str:

@@ -734,3 +734,11 @@ def test_a_question_on_what_the_team_does_needs_passages_that_speak_of_the_team(
     assert compose(q, team, cache, idf) is not None
     # another team (« l'équipe projet ») is no such subject
     assert compose("Comment l'équipe projet décrit-elle son modèle socio-économique ?", public, cache, idf) is not None
+
+
+def test_a_users_word_finds_the_sentence_in_the_corpus_word(cache):
+    """« la mairie » is what the documents call « les collectivités » (synonyms.py)."""
+    passages = [P("b", "Les entreprises jouent un rôle clé dans les coopérations du territoire."),
+                P("a", "Les collectivités jouent un rôle clé dans les coopérations du territoire.", doc="guides/h")]
+    got = compose("Quel rôle pour la mairie dans les coopérations ?", passages, cache, idf)
+    assert got is not None and got.text.startswith("Les collectivités"), got.text
