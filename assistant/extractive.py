@@ -443,10 +443,12 @@ def _defines(text: str, subject: str) -> bool:
 
 
 def _overlap(q: set[str], terms: set[str], idf: Callable[[str], float]) -> float:
-    """idf-weighted share of the question's stems in `terms`; a user's word (« mairie ») is found
-    by the corpus word it stands for (« collectivité », synonyms.py)."""
+    """idf-weighted share of the question's stems in `terms`; a user's word (« mairie ») found by
+    the corpus word it stands for (« collectivité », synonyms.py) counts half: the stemmer makes
+    one stem of « collectivités » and « collectifs »."""
     total = sum(idf(t) for t in q)
-    return sum(idf(t) for t in q if t in terms or related(t) & terms) / total if total else 0.0
+    found = sum(idf(t) * (1.0 if t in terms else 0.5 if related(t) & terms else 0.0) for t in q)
+    return found / total if total else 0.0
 
 
 def _clean_end(text: str, before_list: bool = False) -> str:
