@@ -271,9 +271,15 @@ def _is_label(line: str) -> bool:
     heading, a link title, a date line, a publication's masthead."""
     if re.search(r"[.!?…»:;)]$", line):
         return False
-    if UNPUNCTUATED_SENTENCE_RE.match(line):
+    if UNPUNCTUATED_SENTENCE_RE.match(line) or ADDRESS_SENTENCE_RE.search(line):
         return False
     return len(line.split()) < 12 or len(re.findall(r"\s[—–]\s", line)) >= 2
+
+
+
+# « Pour rejoindre le réseau, rendez-vous sur www.rtes.fr »: a clause, then where to go (an address
+# the line ends with) is a sentence without its final period, not a heading.
+ADDRESS_SENTENCE_RE = re.compile(r"^\w[^—–]{3,80},\s+.{3,60}\b(www\.\S+|https?://\S+|\S+@\S+\.\w+)$", re.I)
 
 
 def _split_items(lines) -> list[str]:
@@ -297,13 +303,14 @@ def parse_passage(text: str, section: str = "", continues: bool = False) -> list
 
     `continues`: the passage is not its document's first chunk, so a first line that starts in
     lower case or with a connector is the tail of a sentence cut by the splitter. A list made
-    mostly of references (titles of resources, bibliography) is left out whole.
+    mostly of references (titles of resources, bibliography) is left out whole; a line that says
+    where to go (« Pour rejoindre le réseau, rendez-vous sur www.rtes.fr ») is kept.
     """
     if is_reference_section(section):
         return []
     lines = _split_items(ln.strip() for ln in text.splitlines() if ln.strip())
     is_item = [bool(ITEM_RE.match(ln)) for ln in lines]
-    skip = [is_reference(ln) for ln in lines]
+    skip = [is_reference(ln) and not ADDRESS_SENTENCE_RE.search(ln) for ln in lines]
     i = 0
     while i < len(lines):  # a run of items that is mostly references goes whole
         if is_item[i]:

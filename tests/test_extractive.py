@@ -742,3 +742,15 @@ def test_a_users_word_finds_the_sentence_in_the_corpus_word(cache):
                 P("a", "Les collectivités jouent un rôle clé dans les coopérations du territoire.", doc="guides/h")]
     got = compose("Quel rôle pour la mairie dans les coopérations ?", passages, cache, idf)
     assert got is not None and got.text.startswith("Les collectivités"), got.text
+
+
+def test_a_line_that_says_where_to_go_answers_where_to_go(cache):
+    """« Pour rejoindre le réseau, rendez-vous sur www.rtes.fr » is a sentence without its period,
+    not a heading nor a bare link; a bibliography line with a link stays out."""
+    units = parse_passage("Le réseau réunit 200 collectivités.\n\nPour rejoindre le réseau, rendez-vous sur www.rtes.fr\n\n"
+                          "- Vers une société de la coopération, Le Labo de l'ESS, 2024 - www.lelabo-ess.org")
+    assert [u[0] for u in units] == ["Le réseau réunit 200 collectivités.",
+                                     "Pour rejoindre le réseau, rendez-vous sur www.rtes.fr"]
+    p = P("a", "Le réseau réunit 200 collectivités.\n\nPour rejoindre le réseau, rendez-vous sur www.rtes.fr")
+    got = compose("Pour rejoindre le réseau, on s'adresse où ?", [p], cache, idf)
+    assert got is not None and "www.rtes.fr" in got.text
