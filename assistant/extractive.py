@@ -180,6 +180,11 @@ def _years(text: str) -> set[str]:
 
 
 CONTACT_RE = re.compile(r"@|https?://|www\.|\b\d{5}\b|\b\d{2}([ .]\d{2}){4}\b")
+# « … faut-il regarder autre chose que son budget en euros ? » asks what is not money.
+BEYOND_MONEY_RE = re.compile(
+    r"\b(autre chose que|au-delà d[eu]|en dehors d[eu]|pas (seulement|que|uniquement)|hormis|plutôt que)\s+"
+    r"(le |la |les |l'|l’|son |sa |ses |leur |leurs )?(\w+\s+){0,2}?(montants?|budgets?|argent|euros|co[uû]ts?|prix)\b",
+    re.I)
 # « Qui préside le Labo ? », « Qui est l'élue chargée de l'ESS ? » ask for the holder of a post: the
 # answer must at least speak of that post (the organisation's presentation does not).
 _POSTS = r"(vice-)?présid\w*|dirig\w*|directeur|directrice|direction|élu\w*|maire|responsable|délégué\w*|adjoint\w*"
@@ -205,7 +210,8 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
         return True
     if NEEDS_POST_RE.search(asked_form) and not any(POST_RE.search(line) for line in lines):
         return True
-    if NEEDS_MONEY_RE.search(asked_form) and not any(MONEY_RE.search(line) for line in lines):
+    if (NEEDS_MONEY_RE.search(asked_form) and not BEYOND_MONEY_RE.search(asked_form)
+            and not any(MONEY_RE.search(line) for line in lines)):
         return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it
     # « … faut-il un nombre minimum de partenaires ? » asks yes or no, not a number.
     yes_no = bool(YES_NO_Q_RE.search(asked_form))

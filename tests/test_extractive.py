@@ -213,6 +213,9 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert lacks("Quel est le salaire moyen d'un coordinateur de PTCE ?",
                  ["Le réseau réunit près de 200 collectivités et des coordinateurs de PTCE."])
     assert not lacks("Quel budget pour le programme ?", ["Le programme dispose d'un budget de 3 M€."])
+    # « autre chose que son budget » asks what is not money
+    assert not lacks("Faut-il regarder autre chose que son budget en euros ?",
+                     ["Prendre en compte les dimensions non monétaires des modèles socio-économiques."])
     # Contact details: an address or a phone number, not a description of the place.
     assert lacks("Quelle est l'adresse postale du Générateur BFC ?",
                  ["Le Générateur BFC est un dispositif soutenu par la Région."])
