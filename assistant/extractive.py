@@ -185,6 +185,14 @@ BEYOND_MONEY_RE = re.compile(
     r"\b(autre chose que|au-delà d[eu]|en dehors d[eu]|pas (seulement|que|uniquement)|hormis|plutôt que)\s+"
     r"(le |la |les |l'|l’|son |sa |ses |leur |leurs )?(\w+\s+){0,2}?(montants?|budgets?|argent|euros|co[uû]ts?|prix)\b",
     re.I)
+# « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »: a resource
+# is asked for; reference lines (titles, links), never answer content otherwise, are then the answer.
+RESOURCE_Q_RE = re.compile(
+    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport|carnet|annuaire)s?|"
+    r"(existe-t-il|(il )?(y a|existe)(-t-il)?) (un|une|des) (document|liste|publication|annuaire|carnet|référence|"
+    r"lecture|ressource|texte)s?|(lectures?|références?|ressources?|publications?) (conseillée|recommandée|à lire)s?|"
+    r"(sélection|liste) de (lectures|ressources|références|publications)|citer la publication|la publication où)",
+    re.I)
 # « Qui préside le Labo ? », « Qui est l'élue chargée de l'ESS ? » ask for the holder of a post: the
 # answer must at least speak of that post (the organisation's presentation does not).
 _POSTS = r"(vice-)?présid\w*|dirig\w*|directeur|directrice|direction|élu\w*|maire|responsable|délégué\w*|adjoint\w*"
@@ -304,19 +312,22 @@ def _split_items(lines) -> list[str]:
     return out
 
 
-def parse_passage(text: str, section: str = "", continues: bool = False) -> list[tuple[str, str, int, bool]]:
+def parse_passage(text: str, section: str = "", continues: bool = False,
+                  references: bool = False) -> list[tuple[str, str, int, bool]]:
     """(text, kind, block, fragment) units of a passage, in reading order.
 
     `continues`: the passage is not its document's first chunk, so a first line that starts in
     lower case or with a connector is the tail of a sentence cut by the splitter. A list made
     mostly of references (titles of resources, bibliography) is left out whole; a line that says
-    where to go (« Pour rejoindre le réseau, rendez-vous sur www.rtes.fr ») is kept.
+    where to go (« Pour rejoindre le réseau, rendez-vous sur www.rtes.fr ») is kept. With
+    `references` (the question asks for a resource: « quelle lecture conseillée ? »), reference lines
+    and sections are content like the rest.
     """
-    if is_reference_section(section):
+    if is_reference_section(section) and not references:
         return []
     lines = _split_items(ln.strip() for ln in text.splitlines() if ln.strip())
     is_item = [bool(ITEM_RE.match(ln)) for ln in lines]
-    skip = [is_reference(ln) and not ADDRESS_SENTENCE_RE.search(ln) for ln in lines]
+    skip = [is_reference(ln) and not ADDRESS_SENTENCE_RE.search(ln) and not references for ln in lines]
     i = 0
     while i < len(lines):  # a run of items that is mostly references goes whole
         if is_item[i]:
@@ -352,13 +363,13 @@ def parse_passage(text: str, section: str = "", continues: bool = False) -> list
     return out
 
 
-def _units(passages: list[Passage]) -> list[Unit]:
+def _units(passages: list[Passage], references: bool = False) -> list[Unit]:
     units: list[Unit] = []
     for pi, p in enumerate(passages):
-        if p.meta.get("kind") == KIND_REFERENCES:  # marked at ingestion: searchable, not content
+        if p.meta.get("kind") == KIND_REFERENCES and not references:  # searchable, not content
             continue
         continues = int(p.meta.get("position", 0) or 0) > 0
-        for pos, (text, kind, block, frag) in enumerate(parse_passage(p.text, p.section, continues)):
+        for pos, (text, kind, block, frag) in enumerate(parse_passage(p.text, p.section, continues, references)):
             if kind != "item" and (len(text) < 25 or not re.search(r"\w{3,}", text)):
                 continue
             if kind == "sentence" and text.endswith("?"):
@@ -519,7 +530,8 @@ def compose(
     """
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
-    units = _units(passages)
+    wants_resource = bool(RESOURCE_Q_RE.search(focus or question))
+    units = _units(passages, wants_resource)
     if not units:
         return None
     kind = question_kind(focus or question)
@@ -535,7 +547,7 @@ def compose(
                     passages.append(nxt)
                     have.add(nxt.chunk_id)
         if len(passages) > len(shown):
-            units = _units(passages)
+            units = _units(passages, wants_resource)
     q_terms = set(analyze(question))
     f_terms = set(analyze(f"{focus} {pointed}")) if focus else set()
     qvec = np.asarray(cache.embedder.embed_queries([question])[0], dtype=np.float32)
@@ -574,6 +586,8 @@ def compose(
         if ((wants_date and DATE_RE.search(u.text)) or (wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", u.text)))
                 or (wants_contact and CONTACT_RE.search(u.text))):
             score += TYPE_BONUS  # « depuis quand ? » wants a sentence that holds a date
+        if wants_resource and is_reference(u.text):
+            score += TYPE_BONUS  # « quelle lecture conseillée ? »: a reference is what is asked
         if q_years and q_years & set(_years(u.text)):
             score += TYPE_BONUS  # « … à partir de 2024 ? »: the sentence about 2024
         if u.kind == "item" and kind in ("list", "experience"):
@@ -636,7 +650,7 @@ def compose(
 TEAM_Q_RE = re.compile(
     r"\bl['’]équipe\b(?!\s+(projet|municipale|d['’]animation|technique|de (projet|la mairie|la commune)))|"
     r"\binstru(ction|ire|it|isent|ite|ites)\b|\bpremier examen\b", re.I)
-TEAM_TEXT_RE = re.compile(r"\béquipe\b|\binstru(ction|ire|it|isent)\b|\bexamen\b", re.I)
+TEAM_TEXT_RE = re.compile(r"\béquipe\b(?! du projet coopter-assistant)|\binstru(ction|ire|it|isent)\b|\bexamen\b", re.I)
 
 
 def _hears_the_team(question: str, lines, passages) -> bool:

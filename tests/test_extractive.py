@@ -757,3 +757,25 @@ def test_a_line_that_says_where_to_go_answers_where_to_go(cache):
     p = P("a", "Le réseau réunit 200 collectivités.\n\nPour rejoindre le réseau, rendez-vous sur www.rtes.fr")
     got = compose("Pour rejoindre le réseau, on s'adresse où ?", [p], cache, idf)
     assert got is not None and "www.rtes.fr" in got.text
+
+
+def test_a_question_asking_for_a_resource_is_answered_by_reference_lines(cache):
+    """References (titles, links) are never answer content, except when a resource is what is
+    asked: « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »."""
+    p = P("a", "Le programme accompagne des projets de coopération sur les territoires.\n\n"
+               "Pour en savoir plus :\n\n- Carnet des projets COOP'TER, ADEME, 2024\n"
+               "- Annuaire des accompagnateurs COOP'TER")
+    plain = compose("Que fait le programme pour les projets de coopération ?", [p], cache, idf)
+    assert plain is not None and "Carnet" not in plain.text
+    asked = compose("Il existe un document qui présente les projets soutenus par le programme ?", [p], cache, idf)
+    assert asked is not None and "Carnet des projets COOP'TER, ADEME, 2024" in asked.text, asked.text
+    refs = P("r", "- Le concept opérationnel d'écosystème coopératif, ATEMIS, 2024", section="Pour aller plus loin")
+    assert compose("Quelle lecture conseillée sur les écosystèmes coopératifs ?", [refs], cache, idf) is not None
+    assert compose("Que sont les écosystèmes coopératifs ?", [refs], cache, idf) is None
+
+
+def test_the_project_teams_provenance_line_is_not_the_programme_team(cache):
+    note = P("f", "Fiche rédigée par l'équipe du projet coopter-assistant à partir du guide, 2025.\n\n"
+                  "- Guide des coopérations, Le Labo de l'ESS, 2025")
+    q = "Sur quels textes publiés l'équipe s'est-elle appuyée pour rédiger son aide-mémoire ?"
+    assert compose(q, [note], cache, idf) is None
