@@ -180,10 +180,12 @@ def _years(text: str) -> set[str]:
 
 
 CONTACT_RE = re.compile(r"@|https?://|www\.|\b\d{5}\b|\b\d{2}([ .]\d{2}){4}\b")
-# « … faut-il regarder autre chose que son budget en euros ? » asks what is not money.
+# « … faut-il regarder autre chose que son budget en euros ? », « elle se contente de payer ou… ? »
+# ask what is not money.
 BEYOND_MONEY_RE = re.compile(
-    r"\b(autre chose que|au-delà d[eu]|en dehors d[eu]|pas (seulement|que|uniquement)|hormis|plutôt que)\s+"
-    r"(le |la |les |l'|l’|son |sa |ses |leur |leurs )?(\w+\s+){0,2}?(montants?|budgets?|argent|euros|co[uû]ts?|prix)\b",
+    r"\b((autre chose que|au-delà d[eu]|en dehors d[eu]|pas (seulement|que|uniquement)|hormis|plutôt que)\s+"
+    r"(le |la |les |l'|l’|son |sa |ses |leur |leurs )?(\w+\s+){0,2}?(montants?|budgets?|argent|euros|co[uû]ts?|prix)|"
+    r"se content\w* de (payer|financer))\b",
     re.I)
 # « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »: a resource
 # is asked for; reference lines (titles, links), never answer content otherwise, are then the answer.

@@ -216,6 +216,8 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     # « autre chose que son budget » asks what is not money
     assert not lacks("Faut-il regarder autre chose que son budget en euros ?",
                      ["Prendre en compte les dimensions non monétaires des modèles socio-économiques."])
+    assert not lacks("Et la Région, elle se contente de payer ou elle s'implique aussi ?",
+                     ["La Région est partie prenante de l'étude-action."])
     # Contact details: an address or a phone number, not a description of the place.
     assert lacks("Quelle est l'adresse postale du Générateur BFC ?",
                  ["Le Générateur BFC est un dispositif soutenu par la Région."])
