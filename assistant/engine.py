@@ -160,8 +160,8 @@ class Assistant:
         return out
 
     def authors_named(self, question: str, role: str) -> list[tuple[str, frozenset[str]]]:
-        """The authors a question asks to hear side by side (« que disent l'ADEME et Demoustier… »),
-        among those of the documents `role` may see; [] unless two or more."""
+        """The authors a question asks to hear (« que disent l'ADEME et Demoustier… », « d'après le
+        Labo de l'ESS »), among those of the documents `role` may see."""
         if not SOURCES_Q_RE.search(question):
             return []
         rank = len(access.allowed_levels(role)) - 1
@@ -169,8 +169,7 @@ class Assistant:
         if key not in self._authors:
             self._authors = {k: v for k, v in self._authors.items() if k[1] == key[1]}
             self._authors[key] = self.store.index().doc_authors(rank)
-        authors = named_authors(question, self._authors[key])
-        return authors if len(authors) > 1 else []
+        return named_authors(question, self._authors[key])
 
     def _author_passages(self, question, standalone, role, filters, have) -> list[Passage]:
         """Each author the question names brings the best passages of their own documents, when

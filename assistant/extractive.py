@@ -528,7 +528,9 @@ def compose(
     propose-t-il à ses membres ? »): the sentences about that subject come first. `pointed`: the
     item of the last answer a follow-up points at (« Peux-tu détailler le premier ? »): its words
     choose the sentences with the follow-up's own. `authors`: (author, their documents) that the
-    question asks to hear side by side (named_authors()): each says its part, under its name.
+    question asks to hear (named_authors()): two or more each say their part, under their name;
+    one alone (« d'après le Labo de l'ESS ») has their documents' sentences first, and a sentence
+    where they present themselves comes after.
     """
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
@@ -576,6 +578,8 @@ def compose(
     names = question_names(focus or question)
     named_ctx = [_label_names(p) for p in passages] if names and not crossing else []
 
+    author_docs = authors[0][1] if len(authors) == 1 else frozenset()
+    author_names = name_terms(authors[0][0]) if len(authors) == 1 else frozenset()
     scores = np.zeros(len(units))
     bonus = np.zeros(len(units))  # preferences that order units but do not narrow the margin
     for i, u in enumerate(units):
@@ -595,8 +599,12 @@ def compose(
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
         score -= 0.02 * u.pi  # prefer the better-ranked passages
-        if passages[u.pi].doc_id in named_docs:
+        if passages[u.pi].doc_id in named_docs or passages[u.pi].doc_id in author_docs:
             score += NAMED_DOC_BONUS
+        if author_names and author_names & name_terms(passages[u.pi].section):
+            score -= SELF_NAMED_PENALTY  # their presentation (section « Le Labo de l'ESS »): who they are
+        elif author_names and author_names & name_terms(u.text):
+            score -= NAME_MISS_PENALTY  # « Le Labo de l'ESS, fondé en 2010… »: who they are, not what they say
         if (passages[u.pi].doc_id, passages[u.pi].section) in prior_sections:
             score += PRIOR_SECTION_BONUS
         if named_ctx and not any(name & (name_terms(u.text) | named_ctx[u.pi]) for name in names):

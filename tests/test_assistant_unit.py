@@ -440,6 +440,6 @@ def test_authors_named_side_by_side_each_answer_from_their_own_documents(setting
     assert {c.doc_id for c in answer.citations} == {"pages/avise", "notes/demoustier"}
     # the staff author is no author a public user can name; staff can
     q2 = "Que disent l'Avise et la Cellule Orion sur la coopération territoriale ?"
-    assert bot.authors_named(q2, "public") == []
+    assert [a for a, _ in bot.authors_named(q2, "public")] == ["Avise"]
     assert [a for a, _ in bot.authors_named(q2, "staff")] == ["Avise", "Cellule Orion"]
     assert "Orion" not in _dump(bot.ask(q2, role="public")).replace(q2, "")

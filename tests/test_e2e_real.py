@@ -199,6 +199,12 @@ def test_authors_asked_side_by_side_each_answer_from_their_own_document(real_ass
     ]
 
 
+def test_one_author_named_answers_from_their_own_words(real_assistant):
+    labo = real_assistant.ask("Coopérer, ça veut dire quoi exactement d'après le Labo de l'ESS ?")
+    assert "co-auteur d'une œuvre commune" in labo.answer.split("[1]")[0], labo.answer
+    assert "fondé en 2010" not in labo.answer
+
+
 def test_a_follow_up_may_repeat_what_answers_it(real_assistant):
     """« Et dans quel but se rassemblent-ils ? »: the answer is a sentence the first answer already
     showed (a PTCE gathers actors around a common economic project). Shown again, rather than an

@@ -781,3 +781,17 @@ def test_the_project_teams_provenance_line_is_not_the_programme_team(cache):
                   "- Guide des coopérations, Le Labo de l'ESS, 2025")
     q = "Sur quels textes publiés l'équipe s'est-elle appuyée pour rédiger son aide-mémoire ?"
     assert compose(q, [note], cache, idf) is None
+
+
+def test_one_author_named_has_their_documents_speak_not_their_presentation(cache):
+    """« Coopérer, ça veut dire quoi d'après le Labo de l'ESS ? »: the Labo's own guide says what
+    cooperation is; its presentation section (« Le Labo de l'ESS, fondé en 2010… ») says who it is."""
+    about = _signed("p", "Le Labo de l'ESS, fondé en 2010, étudie la coopération et les dynamiques coopératives.",
+                    "guides/labo", "Le Labo de l'ESS")
+    about.meta["section"] = "Le Labo de l'ESS"
+    says = _signed("d", "Par coopération, nous entendons être co-auteur d'une œuvre commune.", "guides/labo",
+                   "Le Labo de l'ESS")
+    other = P("o", "La coopération est un mode d'organisation entre structures.", doc="pages/autre")
+    q = "Coopérer, ça veut dire quoi d'après le Labo de l'ESS ?"
+    got = compose(q, [about, other, says], cache, idf, authors=[("Le Labo de l'ESS", frozenset({"guides/labo"}))])
+    assert got is not None and got.text.startswith("Par coopération"), got.text
