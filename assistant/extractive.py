@@ -130,8 +130,11 @@ NAME_MISS_PENALTY = 0.2  # « Qui finance La Place ? »: a sentence that does no
 PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others
 # A sentence the conversation already showed comes after new ones, but can still answer a
-# follow-up that asks what it says (« Et ils se regroupent pour faire quoi ? »; dev: 0.5 -> 0.3).
-GIVEN_PENALTY = 0.3
+# follow-up that asks what it says (« Et ils se regroupent pour faire quoi ? », « Et qu'est-ce qui
+# en sort ? »; dev: 0.5 -> 0.3 -> 0.1). An answer made only of what was said is composed again with
+# ALL_SAID_PENALTY: a follow-up never gets the previous answer back.
+GIVEN_PENALTY = 0.0
+ALL_SAID_PENALTY = 0.3
 
 
 # Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
@@ -515,6 +518,7 @@ def compose(
     prior_sections: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
     pointed: str = "",
     authors: list[tuple[str, frozenset[str]]] = (),
+    given_penalty: float = GIVEN_PENALTY,
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
@@ -614,7 +618,7 @@ def compose(
         if u.fragment:
             score = -9.0
         if given_f and not refers_back and fold(u.text)[:80] in given_f:
-            score -= GIVEN_PENALTY  # already said in this conversation (« lequel… ? » picks among it)
+            score -= given_penalty  # already said in this conversation (« lequel… ? » picks among it)
         if refers_back and passages[u.pi].doc_id not in prior_docs:
             score = -9.0  # « lequel… ? » picks among what the previous answer cited
         scores[i] = score + bonus[i]
@@ -651,6 +655,12 @@ def compose(
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
         return None
+    if (given_f and not refers_back and given_penalty < ALL_SAID_PENALTY
+            and all(fold(text)[:80] in given_f for _, text, _ in lines)):
+        again = compose(question, shown, cache, idf, focus, given, next_passage, budget_words, max_items,
+                        prior_docs, named_docs, prior_sections, pointed, authors, ALL_SAID_PENALTY)
+        if again is not None:
+            return again
     return _render(lines, shown)
 
 

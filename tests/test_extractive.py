@@ -795,3 +795,19 @@ def test_one_author_named_has_their_documents_speak_not_their_presentation(cache
     q = "Coopérer, ça veut dire quoi d'après le Labo de l'ESS ?"
     got = compose(q, [about, other, says], cache, idf, authors=[("Le Labo de l'ESS", frozenset({"guides/labo"}))])
     assert got is not None and got.text.startswith("Par coopération"), got.text
+
+
+def test_a_follow_up_may_quote_again_but_never_gets_the_previous_answer_back(cache):
+    """A sentence already shown can answer a follow-up (« Et qu'est-ce qui en sort ? »: the same
+    sentence says it); an answer made only of what was shown is composed again without it."""
+    said = P("a", "Les comités de filière réunissent les acteurs locaux et aboutissent à des feuilles de route.")
+    other = P("b", "Les comités de filière se réunissent deux fois par an en mairie.", doc="guides/h")
+    first = compose("Qui participe aux comités de filière ?", [said], cache, idf)
+    assert first is not None
+    again = compose("Qui participe aux comités de filière ? Et qu'est-ce qui en sort ?", [said, other], cache, idf,
+                    focus="Et qu'est-ce qui en sort ?", given=first.text)
+    assert again is not None and again.text != first.text
+    assert "deux fois par an" in again.text  # something new
+    alone = compose("Qui participe aux comités de filière ? Et qu'est-ce qui en sort ?", [said], cache, idf,
+                    focus="Et qu'est-ce qui en sort ?", given=first.text)
+    assert alone is not None and "feuilles de route" in alone.text  # nothing new to say: the answer again
