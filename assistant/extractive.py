@@ -129,10 +129,11 @@ SELF_NAMED_PENALTY = 1.0  # « L'Avise réalise… »: a source presenting itsel
 NAME_MISS_PENALTY = 0.2  # « Qui finance La Place ? »: a sentence that does not name La Place comes after
 PRIOR_SECTION_BONUS = 0.1  # « Et que propose-t-il ? »: « il » is what the last answer's sections were about
 NAMED_DOC_BONUS = 0.15  # « selon la note de 2013 »: that note's sentences before the others
-# A sentence the conversation already showed can answer a follow-up that asks what it says (« Et ils se regroupent pour faire quoi ? », « Et qu'est-ce qui
-# en sort ? »; dev, 283 questions: penalty 0.3 -> 0.1 -> 0, facts 0.641 -> 0.651 -> 0.661): it is not
-# pushed down. An answer made only of what was said is composed again with ALL_SAID_PENALTY: a
-# follow-up never gets the previous answer back.
+# A sentence the conversation already showed can answer a follow-up that asks what it says
+# (« Et ils se regroupent pour faire quoi ? », « Et qu'est-ce qui en sort ? »; dev, 283 questions:
+# penalty 0.3 -> 0.1 -> 0, facts 0.641 -> 0.651 -> 0.661): it is not pushed down. An answer made
+# only of what was said is composed again with ALL_SAID_PENALTY: a follow-up never gets the
+# previous answer back.
 GIVEN_PENALTY = 0.0
 ALL_SAID_PENALTY = 0.3
 
