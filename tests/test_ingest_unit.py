@@ -176,18 +176,22 @@ def test_reference_sections_and_bibliographies_are_marked_at_ingestion(tmp_path)
     assert all(c.metadata()["kind"] == c.kind for c in chunks)
 
 
-def test_reference_chunks_stay_searchable_but_never_answer(settings, tiny_corpus):
-    """A user may look for a source: the references chunk is retrieved, but the answer is built
-    from content only."""
+def test_reference_chunks_stay_searchable_but_answer_only_a_request_for_resources(settings, tiny_corpus):
+    """A user may look for a source: the references chunk is retrieved. A question on content is
+    answered from content only; a question that asks for a resource (« Quelles ressources… ? ») is
+    answered by the references themselves."""
     from assistant.engine import Assistant
 
     write(tiny_corpus / "public" / "fiche.md", front("Fiche pôle") + REFERENCES_DOC)
     run(settings)
-    bot = Assistant(settings)
+    bot = Assistant(settings.with_overrides(abstain_threshold=0.0))  # the fake embedder's scores are low
     hits = bot.retriever.retrieve("Carnet des projets COOP'TER ADEME 2024", "public", k=5)
     assert any(p.meta.get("kind") == "references" for p in hits)
-    answer = bot.ask("Quelles ressources sur les PTCE et la collectivité, RTES ?", role="public")
+    answer = bot.ask("Que fait le pôle pour les projets, les PTCE et la collectivité ?", role="public")
+    assert not answer.abstained
     assert "RTES, 2022" not in answer.answer and "Carnet des projets" not in answer.answer
+    asked = bot.ask("Quelles ressources sur les PTCE et la collectivité, RTES ?", role="public")
+    assert "Points de RepèrESS : PTCE et collectivité, RTES, 2022" in asked.answer, asked.answer
 
 
 def test_pdf_mastheads_are_not_glued_to_the_first_sentence():
