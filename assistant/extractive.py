@@ -1095,9 +1095,8 @@ def _compose_by_sheet(units, scores, passages) -> list[Line]:
         if scores[i] < top - 0.3:
             continue
         u = units[i]
-        said = [u.text] + ([e.text for e in _follow(units, i, 60)] if u.announces else [])
-        body = " ".join(_clean_end(t) for t in said[:-1]) + (" " if len(said) > 1 else "") + said[-1]
-        lines.append((passages[u.pi], f"**{passages[u.pi].title}** — {body}", True))
+        said = [u] + (_follow(units, i, 60) if u.announces else [])
+        lines.append((passages[u.pi], f"**{passages[u.pi].title}** — {_run_on(said)}", True))
     return lines
 
 
