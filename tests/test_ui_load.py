@@ -143,6 +143,13 @@ async def _session(browser, url: str, i: int, role: str, doc_id: str, opening: a
         answer = page.locator('[data-testid="stChatMessage"]').nth(1)
         await answer.get_by_text("réponse complète").first.wait_for(timeout=90_000)
         answered = time.monotonic() - asked
+        # The timing line can be on the page while the streamed text (with its « ▌ » cursor) and the
+        # interim « Documents consultés » list still wait for the final render: under load, read the
+        # page once the cursor is gone (30 s at most; the assertions below judge what is there).
+        for _ in range(60):
+            if "▌" not in (await answer.inner_text()):
+                break
+            await asyncio.sleep(0.5)
         cards = answer.locator('[data-testid="stExpander"]')
         if await answer.get_by_text("Sources", exact=True).count():
             await cards.first.wait_for(timeout=30_000)
