@@ -12,8 +12,8 @@ no valid citation becomes an abstention.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from .errors import BackendError
 from .lexical import analyze

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from functools import lru_cache
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -716,7 +716,7 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
     lines: list[Line] = []
     words = 0
     head_text = fold(head.text).rstrip(" :.")
-    for text, kind, block, frag in parse_passage(nxt.text, nxt.section, continues=False):
+    for text, kind, _block, _frag in parse_passage(nxt.text, nxt.section, continues=False):
         if not lines and fold(text).rstrip(" :.") == head_text:
             continue  # the chunks overlap: the announcing line opens the next chunk too
         if kind != "item" and lines:
@@ -1091,7 +1091,7 @@ def _compose_by_sheet(units, scores, passages) -> list[Line]:
         return []
     top = max(scores[i] for i in best_per_doc.values())
     lines: list[Line] = []
-    for doc, i in sorted(best_per_doc.items(), key=lambda kv: scores[kv[1]], reverse=True):
+    for _doc, i in sorted(best_per_doc.items(), key=lambda kv: scores[kv[1]], reverse=True):
         if scores[i] < top - 0.3:
             continue
         u = units[i]
@@ -1113,7 +1113,7 @@ def _compose_by_author(units, scores, passages, authors, budget_words: int) -> l
         cands = [i for i, u in enumerate(units) if passages[u.pi].doc_id in docs and not u.fragment
                  and u.kind != "intro" and scores[i] > -9]
 
-        def worth(i: int) -> float:
+        def worth(i: int, own=own) -> float:
             x = units[i]
             dangling = x.announces and not _follow(units, i, budget)  # « … différents enjeux : » and no more
             return (scores[i] - (SELF_NAMED_PENALTY if own & name_terms(x.text) else 0)

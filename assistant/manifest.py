@@ -25,15 +25,17 @@ import json
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
 from .errors import StoreMissingError
 from .schema import (
     ACCESS_LEVELS,
+    INDEX_DIR_NAME,
+    INDEX_SCHEMA_VERSION,
     K_ACCESS,
     K_DATE,
     K_DATE_NUM,
@@ -47,8 +49,6 @@ from .schema import (
     K_THEMES,
     K_TITLE,
     K_TYPE,
-    INDEX_DIR_NAME,
-    INDEX_SCHEMA_VERSION,
     Passage,
     access_rank,
 )

@@ -209,7 +209,7 @@ class Citation:
     ocr: bool = False  # the passage comes from a scanned page read by OCR
 
     @classmethod
-    def from_passage(cls, n: int, p: Passage, highlights: list[str] | None = None) -> "Citation":
+    def from_passage(cls, n: int, p: Passage, highlights: list[str] | None = None) -> Citation:
         return cls(
             n=n,
             doc_id=p.doc_id,

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
             return value.strip().lower() == "oui"
         return value
 
-    def with_overrides(self, **values: Any) -> "Settings":
+    def with_overrides(self, **values: Any) -> Settings:
         """A copy with CLI-level overrides applied (None values are ignored)."""
         clean = {k: v for k, v in values.items() if v is not None}
         return _build(self, clean, "cli")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import StoreMismatchError, StoreMissingError
 from .schema import INDEX_DB_NAME, K_ACCESS, K_DOC_HASH, K_DOC_ID, SCHEMA_VERSION, Passage

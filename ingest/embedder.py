@@ -13,9 +13,10 @@ import hashlib
 import importlib
 import logging
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from assistant.errors import ConfigError
 

@@ -37,7 +37,7 @@ def test_table_gives_shares_per_kind_that_sum_to_one():
     rows = [{"kind": "factual", "box": "found"}, {"kind": "factual", "box": "not chosen"},
             {"kind": "synthesis", "box": "ranked 21-40"}]
     text = table(rows)
-    line = next(l for l in text.splitlines() if l.startswith("| factual |"))
+    line = next(row for row in text.splitlines() if row.startswith("| factual |"))
     cells = [float(c) for c in line.strip("|").split("|")[2:]]
     assert cells[0] == 0.5 and cells[2] == 0.5 and sum(cells) == pytest.approx(1.0)
     assert "| tout | 3 |" in text

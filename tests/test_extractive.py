@@ -10,8 +10,8 @@ from assistant.extractive import (
     SentenceCache,
     compose,
     definition_subject,
-    named_authors,
     is_reference,
+    named_authors,
     parse_passage,
     question_kind,
 )

@@ -139,7 +139,7 @@ def test_real_server_streams_text_pieces_then_the_validated_answer(llm_bot, llm_
 def test_real_model_output_goes_through_the_citation_check(llm_bot, llm_outputs):
     answers = [llm_bot.ask(q, role="public") for q in (QUESTION, OTHER)]
     assert len(llm_outputs) == 2  # both questions reached the model
-    for (raw, draft), answer in zip(llm_outputs, answers):
+    for (raw, _draft), answer in zip(llm_outputs, answers):
         assert raw.strip()
         assert_checked(answer)
         _, valid = check_citations(strip_thinking(raw), len(answer.retrieved))

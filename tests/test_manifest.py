@@ -46,7 +46,7 @@ def assert_agreement(settings) -> None:
         assert r_terms == chunk_terms(text, meta)
 
     expected: dict[str, dict] = {}
-    for text, meta in chroma.values():
+    for _text, meta in chroma.values():
         d = expected.setdefault(meta[K_DOC_ID], {"hashes": set(), "counts": dict.fromkeys(ACCESS_LEVELS, 0)})
         d["hashes"].add(meta[K_DOC_HASH])
         d["counts"][meta[K_ACCESS]] += 1

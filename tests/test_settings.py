@@ -73,7 +73,7 @@ def test_bad_toml_and_missing_file_are_clear(tmp_path):
 
 def test_settings_are_frozen_and_overrides_copy():
     s = Settings()
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="frozen"):
         s.top_k = 3
     t = s.with_overrides(top_k=4)
     assert (s.top_k, t.top_k) == (5, 4)

@@ -152,7 +152,7 @@ class RoleMap:
         self.path = Path(path)
 
     @classmethod
-    def beside(cls, users_file: str | Path) -> "RoleMap":
+    def beside(cls, users_file: str | Path) -> RoleMap:
         """The mapping file that sits next to the users file."""
         return cls(Path(users_file).with_name(OIDC_ROLES_FILE))
 
