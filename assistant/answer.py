@@ -72,6 +72,8 @@ class Draft:
     extra: list[Passage] = field(default_factory=list)
     # A document the question names that the asker cannot see (the refusal says so).
     unseen: str = ""
+    # Why it abstained: "threshold", "unseen", "llm", or the answer step's reason (compose's `why`).
+    reason: str = ""
 
 
 ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s*")
@@ -235,10 +237,10 @@ def finish_llm(text: str, passages: list[Passage], confidence: float) -> Draft:
     text = strip_thinking(text)
     clean, cited = check_citations(text, len(passages))
     if not cited or _says_abstain(clean):
-        return Draft("", [], True, confidence, {})
+        return Draft("", [], True, confidence, {}, reason="llm")
     share, n_words = support(clean, [passages[i - 1] for i in cited])
     if n_words >= MIN_WORDS_FOR_SUPPORT and share < MIN_SUPPORT:
-        return Draft("", [], True, confidence, {})
+        return Draft("", [], True, confidence, {}, reason="llm")
     highlights = {}
     terms = set(analyze(clean))
     for n, pi in enumerate(cited, start=1):

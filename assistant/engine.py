@@ -213,6 +213,7 @@ class Assistant:
             retrieved=passages,
             confidence=draft.confidence,
             suggestions=suggestions,
+            abstain_reason=draft.reason if draft.abstained else "",
         )
         if conversation is not None:
             conversation.add(
@@ -328,7 +329,7 @@ class Assistant:
         if unseen is None:
             unseen = self._unseen_document(question, passages, role)
         if not passages or score < s.abstain_threshold or unseen:
-            return Draft("", [], True, score, {}, unseen=unseen)
+            return Draft("", [], True, score, {}, unseen=unseen, reason="unseen" if unseen else "threshold")
         if self.llm is not None:
             return finish_llm("".join(self.llm.stream(standalone, passages)), passages, score)
         # The condensed question chose the passages; a follow-up's own words choose the sentences.
@@ -343,6 +344,7 @@ class Assistant:
             cited, have = set(conversation.turns[-1].cited_chunk_ids), {p.chunk_id for p in passages}
             recalled = [p for d in sorted(prior) for p in self.document_text(d, role)
                         if p.chunk_id in cited and p.chunk_id not in have]
+        why: list[str] = []
         composed = compose(
             standalone,
             passages + recalled,
@@ -358,9 +360,10 @@ class Assistant:
             pointed=pointed,
             named_docs=named_visible_documents(question, lambda: self.store.index().documents(role)),
             authors=self.authors_named(question, role),
+            why=why,
         )
         if composed is None:
-            return Draft("", [], True, score, {})
+            return Draft("", [], True, score, {}, reason=why[-1] if why else "no unit")
         return Draft(composed.text, composed.cited, False, score, composed.highlights, recalled + composed.extra)
 
     def _next_chunk(self, passage: Passage, role: str) -> Passage | None:

@@ -519,6 +519,7 @@ def compose(
     pointed: str = "",
     authors: list[tuple[str, frozenset[str]]] = (),
     given_penalty: float = GIVEN_PENALTY,
+    why: list[str] | None = None,
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
@@ -534,13 +535,17 @@ def compose(
     choose the sentences with the follow-up's own. `authors`: (author, their documents) that the
     question asks to hear (named_authors()): two or more each say their part, under their name;
     one alone (« d'après le Labo de l'ESS ») has their documents' sentences first, and a sentence
-    where they present themselves comes after.
+    where they present themselves comes after. `why`, when given, receives the reason of a None:
+    "no unit", "name" (the subject the question names is in no line), "team", "type" (nothing of
+    the asked type: a date, an amount…).
     """
+    why = why if why is not None else []
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
     wants_resource = bool(RESOURCE_Q_RE.search(focus or question))
     units = _units(passages, wants_resource)
     if not units:
+        why.append("no unit")
         return None
     kind = question_kind(focus or question)
     if kind == "list" and next_passage is not None:
@@ -647,13 +652,16 @@ def compose(
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
     elif lines and not _hears_a_name(names, lines):
+        why.append("name")
         return None
     if lines and not _hears_the_team(focus or question, lines, passages):
+        why.append("team")
         return None
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
-            return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items)
+            return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items, why=why)
+        why.append("type" if lines else "no unit")
         return None
     if (given_f and not refers_back and given_penalty < ALL_SAID_PENALTY
             and all(fold(text)[:80] in given_f for _, text, _ in lines)):

@@ -259,6 +259,8 @@ class Answer:
     # With a refusal: questions the corpus answers, nearest to the one asked (the web app offers
     # them as buttons).
     suggestions: list[str] = field(default_factory=list)
+    # Why it abstained (Draft.reason), for evaluation only: `evals.diagnose` counts them.
+    abstain_reason: str = field(default="", repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI contract: question, answer, abstained, citations, timings_ms."""

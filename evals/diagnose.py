@@ -2,7 +2,8 @@
 
 Each key fact of an answerable gold question goes in one box:
 - found: the answer holds it;
-- abstained: the assistant abstained;
+- abstained: the assistant abstained (why is counted apart: the confidence threshold, the subject
+  the question names found in no line, nothing of the asked type…);
 - not chosen: a passage given to the answer step holds it, the answer does not (selection);
 - ranked 6–10, 11–20, 21–40: no passage given to the answer step holds it, but the hybrid
   search puts one at that rank of its 40 first (ordering);
@@ -32,6 +33,15 @@ LABELS_FR = {
     "ranked 21-40": "rang 21–40",
     "not found": "hors des 40",
 }
+REASONS_FR = {
+    "threshold": "seuil de confiance",
+    "unseen": "document nommé non visible",
+    "name": "sujet nommé absent des lignes",
+    "type": "rien du type demandé (date, montant…)",
+    "team": "rien sur l'équipe",
+    "no unit": "aucune phrase utilisable",
+    "llm": "refusée par la vérification du modèle",
+}
 POOL = 40
 
 
@@ -51,7 +61,8 @@ def box(fact: str, answer: str, abstained: bool, given: list[str], pool: list[st
 
 
 def diagnose(bot, items: list[dict]) -> list[dict]:
-    """One row per key fact of the answerable `items`: id, kind, persona, fact, box."""
+    """One row per key fact of the answerable `items`: id, kind, persona, fact, box, and the
+    abstention's reason (Answer.abstain_reason) when the box is « abstained »."""
     from assistant.conversation import Conversation
 
     rows = []
@@ -67,7 +78,8 @@ def diagnose(bot, items: list[dict]) -> list[dict]:
         pool = [p.text for p in bot.retriever.retrieve(ans.standalone_question or it["question"], role, k=POOL)]
         for fact in it["facts"]:
             rows.append({"id": it["id"], "kind": it["kind"], "persona": it["persona"], "fact": fact,
-                         "box": box(fact, ans.answer, ans.abstained, given, pool)})
+                         "box": box(fact, ans.answer, ans.abstained, given, pool),
+                         "reason": ans.abstain_reason if ans.abstained else ""})
     return rows
 
 
@@ -82,6 +94,10 @@ def table(rows: list[dict]) -> str:
         n = Counter(r["box"] for r in sub)
         cells = " | ".join(f"{n[b] / len(sub):.2f}" for b in BOXES)
         lines.append(f"| {kind} | {len(sub)} | {cells} |")
+    why = Counter(r.get("reason") or "?" for r in rows if r["box"] == "abstained")
+    if why:
+        lines.append("\nFaits perdus par abstention, selon sa raison : " + " ; ".join(
+            f"{REASONS_FR.get(k, k)} {n}" for k, n in why.most_common()))
     return "\n".join(lines)
 
 
@@ -110,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for r in rows:
             if r["box"] != "found":
-                print(f"{r['id']} [{r['kind']}] {LABELS_FR[r['box']]} : {r['fact']}")
+                why = f" ({REASONS_FR.get(r['reason'], r['reason'])})" if r.get("reason") else ""
+                print(f"{r['id']} [{r['kind']}] {LABELS_FR[r['box']]}{why} : {r['fact']}")
     return 0
 
 

@@ -142,7 +142,8 @@ def test_invalid_citations_are_removed_and_renumbered():
 
 def test_llm_answer_without_valid_citation_is_an_abstention():
     passages = [Passage("a", "Un texte.", {"access": "public"}, dense=0.9)]
-    assert finish_llm("Réponse inventée sans source [4].", passages, 0.9).abstained
+    invented = finish_llm("Réponse inventée sans source [4].", passages, 0.9)
+    assert invented.abstained and invented.reason == "llm"
     assert not finish_llm("Réponse sourcée [1].", passages, 0.9).abstained
 
 
@@ -199,6 +200,7 @@ def test_a_refusal_offers_the_closest_documents_and_answerable_questions(setting
     for role, hidden in (("public", ["Note de pilotage", "Atelier financement"]), ("community", ["Note de pilotage"])):
         answer = bot.ask(q, role=role)
         assert answer.abstained and answer.citations == []
+        assert answer.abstain_reason == "threshold"
         assert answer.answer.startswith("Je ne trouve pas")
         assert "Les documents les plus proches" in answer.answer and "« Les PTCE »" in answer.answer
         offered = [ln[2:] for ln in answer.answer.split("Questions auxquelles je sais répondre :\n")[1].splitlines()
@@ -245,6 +247,7 @@ def test_a_question_naming_a_section_the_role_cannot_see_is_refused_alike(bot):
     assert named_section("Que dit la fiche sur les retours d'expérience ?") == ""
     part = bot.ask("Que disent les retours d'expérience de la fiche sur les PTCE ?", role="public")
     assert part.abstained and "Aucune section « retours d'expérience » n'y figure." in part.answer
+    assert part.abstain_reason == "unseen"
     assert "CANARI-SECTION" not in _dump(part)
     assert not bot.ask("Que disent les retours d'expérience de la fiche sur les PTCE ?", role="community").abstained
     hidden = bot.ask("Affiche la section Retours d'expérience de la fiche sur les PTCE.", role="public")

@@ -41,6 +41,11 @@ def test_table_gives_shares_per_kind_that_sum_to_one():
     cells = [float(c) for c in line.strip("|").split("|")[2:]]
     assert cells[0] == 0.5 and cells[2] == 0.5 and sum(cells) == pytest.approx(1.0)
     assert "| tout | 3 |" in text
+    assert "abstention" not in text.split("| tout |")[1]  # no abstention, no line of reasons
+    text = table(rows + [{"kind": "factual", "box": "abstained", "reason": "threshold"},
+                         {"kind": "factual", "box": "abstained", "reason": "threshold"},
+                         {"kind": "follow-up", "box": "abstained", "reason": "name"}])
+    assert "selon sa raison : seuil de confiance 2 ; sujet nommé absent des lignes 1" in text
 
 
 def test_listing_test_questions_is_refused(capsys):
@@ -59,4 +64,5 @@ def test_diagnose_runs_on_the_real_store(real_assistant):
     rows = diagnose(real_assistant, items)
     assert len(rows) == sum(len(it["facts"]) for it in answerable)
     assert {r["box"] for r in rows} <= set(BOXES)
+    assert all((r["reason"] != "") == (r["box"] == "abstained") for r in rows)
     assert sum(r["box"] == "found" for r in rows) / len(rows) >= 0.6

@@ -200,7 +200,9 @@ def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject
     assert not lacks_asked_type("Il existe depuis quand ?", "Qu'est-ce que le RTES ? Il existe depuis quand ?",
                                 ["Le RTES existe depuis 2002."], idf)
     p = P("a", "Le programme soutient des coopérations économiques territoriales depuis 2020 avec l'ADEME.")
-    assert compose("Quel est le budget du programme de coopérations ?", [p], cache, idf) is None
+    why: list[str] = []
+    assert compose("Quel est le budget du programme de coopérations ?", [p], cache, idf, why=why) is None
+    assert why == ["type"]  # the reason the diagnosis counts (evals/diagnose.py)
 
 
 def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
@@ -339,7 +341,9 @@ def test_an_answer_that_never_names_what_the_question_names_is_an_abstention(cac
     assert question_names("Qui peut coopérer ? J'aimerais la liste des acteurs.") == []  # a sentence's first word
     ptce = P("a", "Les PTCE rassemblent sur un territoire des acteurs de l'ESS, des collectivités et des "
                   "entreprises autour d'un projet économique commun.", title="Les PTCE")
-    assert compose("Quels PTCE existent en Bretagne ?", [ptce], cache, idf) is None
+    why: list[str] = []
+    assert compose("Quels PTCE existent en Bretagne ?", [ptce], cache, idf, why=why) is None
+    assert why == ["name"]
     assert compose("Quels PTCE existent en Bretagne ?", [P("b", "En Bretagne, les PTCE rassemblent des "
                                                                "entreprises autour d'un projet commun.")], cache, idf)
     # The name may be the document's author rather than a word of the passage.
@@ -732,7 +736,9 @@ def test_a_question_on_what_the_team_does_needs_passages_that_speak_of_the_team(
     public = [P("a", "Le modèle socio-économique d'une coopération se décrit par six dimensions, de la "
                      "proposition de valeur à la gouvernance.", title="Le programme COOP'TER", type_="page")]
     q = "Comment l'équipe COOP'TER examine-t-elle le modèle socio-économique d'un dossier ?"
-    assert compose(q, public, cache, idf) is None  # the programme's page says nothing of the team's practice
+    why: list[str] = []
+    assert compose(q, public, cache, idf, why=why) is None  # the programme's page says nothing of the team's practice
+    assert why == ["team"]
     team = [P("s", "Le porteur sait-il décrire les six dimensions du modèle socio-économique ?\n\n"
                    "Le modèle socio-économique est regardé dimension par dimension, de la proposition de valeur "
                    "à la gouvernance.", title="Aide-mémoire de l'équipe : instruire un projet", doc="interne/am")]
