@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
+from .asked import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SOURCES_Q_RE, name_terms, named_authors, question_names
 from .conversation import (
     Conversation,
     Turn,
@@ -22,16 +23,7 @@ from .conversation import (
     stays_on_subject,
 )
 from .errors import QuestionError
-from .extractive import (
-    CROSS_SOURCE_Q_RE,
-    REFERS_BACK_RE,
-    SOURCES_Q_RE,
-    SentenceCache,
-    compose,
-    name_terms,
-    named_authors,
-    question_names,
-)
+from .extractive import compose
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import content_words
 from .named_docs import (
@@ -48,6 +40,7 @@ from .schema import Answer, Passage, access_rank
 from .settings import Settings, load_settings
 from .store import META_LAST_INGEST, check_embedder, open_store
 from .suggestions import StarterIndex, closest_documents
+from .units import SentenceCache
 
 log = logging.getLogger(__name__)
 

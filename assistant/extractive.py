@@ -14,107 +14,52 @@ with the line that introduces them) and builds an answer a person can read:
 - no unit starts mid-sentence (a chunk cut by the splitter) or with a dangling connector, and
   reference lines (bibliography, links, « Fiche rédigée par… ») are never answer material.
 
-Sentence vectors are computed once per chunk and cached (`SentenceCache`), so a warm answer only
-scores.
+The units come from `units.py` (sentence vectors computed once per chunk and cached there, so a
+warm answer only scores); what the question asks (its form, the type of answer, the names it
+mentions) from `asked.py`.
 """
 
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.references import KIND_REFERENCES, is_reference, is_reference_section
+from ingest.references import KIND_REFERENCES, is_reference
 
-from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
+from .asked import (
+    CONTACT_RE,
+    CROSS_SOURCE_Q_RE,
+    DATE_RE,
+    NEEDS_CONTACT_RE,
+    NEEDS_DATE_RE,
+    NEEDS_NUMBER_RE,
+    NUMBER_RE,
+    REFERS_BACK_RE,
+    RESOURCE_Q_RE,
+    YEAR_RE,
+    YES_NO_Q_RE,
+    asked_category_and_qualifier,
+    definition_subject,
+    lacks_asked_type,
+    name_terms,
+    question_kind,
+    question_names,
+    years_in,
+)
+from .lexical import analyze
 from .schema import K_DATE, Passage, fold
 from .synonyms import related
+from .units import NEEDS_ANTECEDENT_RE, OPENS_RE, SentenceCache, Unit, parse_passage, read_units
 
-SENTENCE_RE = re.compile(r"(?<=[.!?…»])\s+(?=[«A-ZÀ-ÖØ-Þ0-9])")
-ITEM_RE = re.compile(r"^\s*(?:[-•▶*]|\d+[.)])\s+")
-# A line that ends the text it introduces: « … suivants : », « … notamment sur : ».
-OPENS_RE = re.compile(r"[:：]\s*$")
-# Softer announcements: the content follows in the next sentences.
-ANNOUNCE_RE = re.compile(
-    r"(différent(e)?s \w+|diverses? \w+|plusieurs \w+|suivant(e)?s|ci-dessous|comme suit|s'ajoutent|"
-    # « ces trois aspects » points back at what was said, it announces nothing.
-    r"(?<!\bces )\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+) (grand(e)?s |principa(les|ux) )?\w+s\b)[^.]{0,40}[.:]?$"
-    r"|s'ajoutent|s’ajoutent|\bde (nombreu(x|ses)|multiples) \w+"
-    # « … tient à sa double portée. » announces both; « D'une part, … » announces « D'autre part ».
-    r"|\b(double|triple)\b|^d['’]une part\b",
-    re.I,
-)
 # A sentence that opens on what the previous one named (« Ces approches cibleront… », « Elle
 # réunit… ») elaborates it: it comes with it.
 ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |ils |elles |leur |leurs |son |sa |ses )", re.I)
-# A sentence that cannot be read without the one before it (« Ces deux paramètres induisent… »,
-# « Le premier est centré sur l'ÉFC. »): that one comes first.
-NEEDS_ANTECEDENT_RE = re.compile(
-    r"^(ces (deux|trois|quatre|cinq|six|derni[eè]res?|derniers)\b|ce dernier|cette derni[eè]re|"
-    # an ordinal standing alone as the subject (« Le premier est… »), not « Le troisième pilier… »
-    r"(le|la) (premi[eè]re?|second|seconde|deuxi[eè]me|troisi[eè]me)(\s+(est|a|correspond|concerne|vise|porte|"
-    r"consiste|permet|se|s['’])\w*|\s*,)|celui-ci|celle-ci|ceux-ci|celles-ci|"
-    r"cela\b|ceci\b|l['’]une? d['’](eux|elles|entre eux|entre elles)\b|"
-    # « C'est par exemple le cas des PTCE… »: the case of what the sentence before says
-    r"c['’]est (par exemple |notamment |aussi |également )?le cas\b)", re.I)
-DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
-LIST_Q_RE = re.compile(
-    r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
-    r"\b(leviers|bonnes pratiques|défis|étapes|critères|enjeux|compétences|piliers|dimensions|axes|"
-    r"missions|actions|conditions|outils|principes|pistes|spécificités|formes|freins|atouts|moyens|"
-    r"acteurs|partenaires|besoins|objectifs|thématiques)\b",
-    re.I,
-)
-# A follow-up that points back at the previous answer's content.
-REFERS_BACK_RE = re.compile(
-    r"\b(lequel|laquelle|lesquel(le)?s|celui|celle|ceux|celles|ce dernier|cette dernière|parmi (eux|elles|ceux|celles|ces)|"
-    r"le premier|la première|le deuxième|le second|la seconde|le troisième|la troisième|le dernier|la dernière)\b",
-    re.I,
-)
+
+
 INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (three parts at least)
-# The category a list question asks for: « Quels outils… », « Quelles sont les bonnes pratiques… ».
-CATEGORY_Q_RE = re.compile(
-    r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
-    r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
-    r"(?P<noun>[a-zà-ÿ'-]{3,})(?:\s+(?P<next>[a-zà-ÿ'-]+))?", re.I)
-# Adjectives that qualify nothing (« Quels outils concrets… ? »); a verb (« … accompagnent ») is
-# not a qualifier either.
-VAGUE_QUALIFIERS = frozenset(analyze("concrets concrètes possibles existants existantes utiles nécessaires "
-                                     "disponibles importants importantes principaux principales clés"))
-# Questions that ask to cross sources (« en croisant les sources », « chacun », « points communs »):
-# they need passages from more documents than a plain question.
-CROSS_SOURCE_Q_RE = re.compile(
-    r"\b(en croisant|croiser|chacun(e)?|points? communs?|rapport entre|à la fois dans|différent(e)?s (sources|documents)|"
-    r"tous (les )?deux|toutes (les )?deux|rapproch\w*|compar\w*|d'une source à l'autre|selon les sources)\b", re.I)
-# « Que disent l'Avise et le Labo de l'ESS sur… ? », « d'après X et Y »: authors heard side by side.
-SOURCES_Q_RE = re.compile(
-    CROSS_SOURCE_Q_RE.pattern + r"|\b(selon|d'après|que disent|que dit|chez|entre|de leur côté)\b", re.I)
-# « Quels sont les points communs entre X et Y ? » is answered in prose, each side in its words.
-COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.I)
-SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
-# « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
-HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
-DEF_Q_RE = re.compile(
-    r"(qu'?est[- ]ce qu|c'est quoi|que signifie|que veut dire|définition|définir|sigle|acronyme|"
-    r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste|définit|définissent)",
-    re.I,
-)
-# « Quelles expériences… », « des exemples de… », « où… » (not « les retours d'expérience de X »).
-EXPERIENCE_Q_RE = re.compile(
-    r"(\b(quel(le)?s|des|d'autres)\s+(expériences|exemples|initiatives|projets|cas)\b|exemples? (de|d')|"
-    r"\boù\b|territoires? (ont|qui)|cas concrets?|initiatives? (existent|menées))",
-    re.I,
-)
-DEF_SUBJECT_RE = re.compile(
-    r"(?:qu'?est[- ]ce qu(?:e|')|c'est quoi|que signifie|que veut dire|qu'appelle-t-on|"
-    r"à quoi correspond|qui est|en quoi consiste|définit(?:-il|-elle|-on)?|définissent(?:-ils|-elles)?)\s*"
-    r"(?:exactement\s+)?(?:le sigle |l'acronyme )?(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$",
-    re.I,
-)
 
 
 # Tuned on the eval's dev split (evals/gold.yaml, split: dev).
@@ -138,323 +83,11 @@ GIVEN_PENALTY = 0.0
 ALL_SAID_PENALTY = 0.3
 
 
-# Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
-# the passages only talk around it (« Quel budget… ? » answered with the programme's aims).
-NEEDS_NUMBER_RE = re.compile(
-    r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
-    r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
-# « quand » asks a date as the question word (« Quand… ? », « depuis quand », « …, c'était quand ? »),
-# not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »).
-# « Quand on instruit un dossier, que vérifie… ? »: a clause opened by « quand », then the question.
-NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quelle date|depuis quand|jusqu'à quand|"
-                           r"à partir de quand|calendrier|dates?|année de)\b|"
-                           r"^\W*(et\s+)?quand\b(?![^?,]*,\s*(que|qu'|quel\w*|comment|pourquoi|qui|où|combien|"
-                           r"\w+-(t-)?(il|elle|on|ils|elles))\b)|\bquand\s*\?", re.I)
-# « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
-NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure-t-(il|elle))\b", re.I)
-# An address, a phone number, a company number: the corpus's prose never holds one.
-NEEDS_CONTACT_RE = re.compile(
-    r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
-    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
-    # « on s'adresse où ? », not « À qui s'adresse le troisième pilier ? » (its audience)
-    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress)", re.I)
-NUMBER_RE = re.compile(
-    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
-    r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
-YEAR_RE = re.compile(r"\b(1[89]|20)\d\d\b")
-DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
-                     r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)
-DURATION_RE = re.compile(
-    r"(\d+|\b(un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|plusieurs|"
-    r"quelques))\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\b(1[89]|20)\d\d\s*(-|–|à)\s*(1[89]|20)\d\d\b",
-    re.I)
-# A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
-NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|sommes?|salaires?|rémunérations?|"
-                            r"subventions? versées?|payer|paie)\b", re.I)
-MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
-# What a « combien de … » question counts.
-COUNTED_RE = re.compile(r"\b(?:combien|nombre)\s+d(?:e\s+|['’])(?P<noun>\w+)", re.I)
-# A yes/no question: an inverted verb (« faut-il », « a-t-elle ») or « est-ce que », no question word.
-YES_NO_Q_RE = re.compile(r"^(?!.*\b(quel(le)?s?|combien|comment|pourquoi|qui|quoi|où|lequel|laquelle|lesquel(le)?s)\b)"
-                         r".*(\b\w+-(t-)?(il|elle|on|ils|elles)\b|\best-ce qu)", re.I | re.S)
-
-
-def _years(text: str) -> set[str]:
-    return {m.group(0) for m in YEAR_RE.finditer(text)}
-
-
-CONTACT_RE = re.compile(r"@|https?://|www\.|\b\d{5}\b|\b\d{2}([ .]\d{2}){4}\b")
-# « … faut-il regarder autre chose que son budget en euros ? », « elle se contente de payer ou… ? »
-# ask what is not money.
-BEYOND_MONEY_RE = re.compile(
-    r"\b((autre chose que|au-delà d[eu]|en dehors d[eu]|pas (seulement|que|uniquement)|hormis|plutôt que)\s+"
-    r"(le |la |les |l'|l’|son |sa |ses |leur |leurs )?(\w+\s+){0,2}?(montants?|budgets?|argent|euros|co[uû]ts?|prix)|"
-    r"se content\w* de (payer|financer))\b",
-    re.I)
-# « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »: a resource
-# is asked for; reference lines (titles, links), never answer content otherwise, are then the answer.
-RESOURCE_Q_RE = re.compile(
-    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport|carnet|annuaire)s?|"
-    r"(existe-t-il|(il )?(y a|existe)(-t-il)?) (un|une|des) (document|liste|publication|annuaire|carnet|référence|"
-    r"lecture|ressource|texte)s?|(lectures?|références?|ressources?|publications?) (conseillée|recommandée|à lire)s?|"
-    r"(sélection|liste) de (lectures|ressources|références|publications)|citer la publication|la publication où)",
-    re.I)
-# « Qui préside le Labo ? », « Qui est l'élue chargée de l'ESS ? » ask for the holder of a post: the
-# answer must at least speak of that post (the organisation's presentation does not).
-_POSTS = r"(vice-)?présid\w*|dirig\w*|directeur|directrice|direction|élu\w*|maire|responsable|délégué\w*|adjoint\w*"
-NEEDS_POST_RE = re.compile(
-    r"\bqui\s+(préside|dirige|est\s+(le|la|l'|l’)\s*((vice-)?président\w*|directeur|directrice|élu\w*|maire|"
-    r"responsable|délégué\w*|adjoint\w*))\b", re.I)
-POST_RE = re.compile(rf"\b({_POSTS})\b", re.I)
-
-
-def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
-                     dated: str = "") -> bool:
-    """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
-    contact details, or the holder of a post (« qui préside… ? »), and no chosen line gives one
-    about what `question` names: a year is not a
-    quantity, and the line must hold what is counted (« combien de structures ») or else one of
-    the question's two most specific words (« 30 territoires » does not count PTCE). A year the
-    question names must be in a line or in `dated` (the cited documents' titles and dates):
-    « … versée en 2022 ? » is not answered by a sentence about another year. A yes/no question
-    asks no number, but still an amount of money."""
-    if _years(asked_form) - _years(" ".join(lines) + " " + dated):
-        return True
-    if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
-        return True
-    if NEEDS_POST_RE.search(asked_form) and not any(POST_RE.search(line) for line in lines):
-        return True
-    if (NEEDS_MONEY_RE.search(asked_form) and not BEYOND_MONEY_RE.search(asked_form)
-            and not any(MONEY_RE.search(line) for line in lines)):
-        return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it
-    # « … faut-il un nombre minimum de partenaires ? » asks yes or no, not a number.
-    yes_no = bool(YES_NO_Q_RE.search(asked_form))
-    wants_duration = bool(NEEDS_DURATION_RE.search(asked_form))
-    wants_date = bool(NEEDS_DATE_RE.search(asked_form)) and not wants_duration
-    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration and not yes_no
-    if not (wants_date or wants_number or wants_duration):
-        return False
-    asked = (NEEDS_NUMBER_RE, NEEDS_DATE_RE, NEEDS_DURATION_RE, NEEDS_MONEY_RE)
-    stripped = question
-    for rx in asked:
-        stripped = rx.sub(" ", stripped)
-    terms = set(analyze(content_words(stripped)))
-    key = set(sorted(terms, key=idf, reverse=True)[:2])
-    # « combien de structures… ? » counts structures: the line must name them (the surface word,
-    # as the stemmer makes « collectifs » of « collectivités »).
-    counted = COUNTED_RE.search(asked_form) if not wants_duration else None
-    noun = re.compile(r"\b" + re.escape(fold(counted.group("noun")).lower().rstrip("sx"))) if counted else None
-    for line in lines:
-        if noun is not None:
-            if not noun.search(fold(line).lower()):
-                continue
-        elif key and not (key & set(analyze(line))):
-            continue
-        if wants_duration and DURATION_RE.search(line):
-            return False
-        if wants_date and DATE_RE.search(line):
-            return False
-        if wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", line)):
-            return False
-    return True
-
-
-@dataclass
-class Unit:
-    """One answer unit: a sentence, a list item, or the line that introduces a list."""
-
-    pi: int  # passage index
-    pos: int  # order inside the passage
-    text: str
-    kind: str  # "sentence" | "item" | "intro"
-    block: int  # paragraph or list it belongs to
-    fragment: bool = False  # starts mid-sentence: never an answer on its own
-    announces: bool = False
-    terms: set[str] = field(default_factory=set)
-
-
-def _sentences(line: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_RE.split(line) if s.strip()]
-
-
-# A sentence whose final period the source dropped (« Le troisième pilier s'adresse aux acteurs
-# externes ») is not a heading: subject first, then a verb.
-UNPUNCTUATED_SENTENCE_RE = re.compile(
-    r"^(le|la|les|l['’]|un|une|des|ce|cette|ces|il|elle|ils|elles|on|nous|leur|leurs|son|sa|ses)\s*.{0,80}?"
-    r"\b(s['’]\w+|est|sont|a|ont|peut|peuvent|doit|doivent|permet|permettent|vise|visent|reste|restent)\b",
-    re.I,
-)
-
-
-def _is_label(line: str) -> bool:
-    """A line with no final punctuation that is short or made of « — »-separated parts: a
-    heading, a link title, a date line, a publication's masthead."""
-    if re.search(r"[.!?…»:;)]$", line):
-        return False
-    if UNPUNCTUATED_SENTENCE_RE.match(line) or ADDRESS_SENTENCE_RE.search(line):
-        return False
-    return len(line.split()) < 12 or len(re.findall(r"\s[—–]\s", line)) >= 2
-
-
-# « Pour rejoindre le réseau, rendez-vous sur www.rtes.fr »: a clause, then where to go (an address
-# the line ends with) is a sentence without its final period, not a heading.
-ADDRESS_SENTENCE_RE = re.compile(r"^\w[^—–]{3,80},\s+.{3,60}\b(www\.\S+|https?://\S+|\S+@\S+\.\w+)$", re.I)
-
-
-def _split_items(lines) -> list[str]:
-    """A list item that goes on into a sentence announcing what follows (« … du territoire. Ces
-    PTCE doivent relever de nombreux défis, car… », the text extractor glued the next paragraph to
-    the last item) ends before that sentence, which becomes a paragraph of its own."""
-    out: list[str] = []
-    for line in lines:
-        if ITEM_RE.match(line):
-            sents = _sentences(ITEM_RE.sub("", line))
-            k = next((k for k in range(1, len(sents)) if ANNOUNCE_RE.search(sents[k]) or OPENS_RE.search(sents[k])), 0)
-            if k:
-                out += [line[: len(line) - len(" ".join(sents[k:]))].rstrip(), " ".join(sents[k:])]
-                continue
-        out.append(line)
-    return out
-
-
-def parse_passage(text: str, section: str = "", continues: bool = False,
-                  references: bool = False) -> list[tuple[str, str, int, bool]]:
-    """(text, kind, block, fragment) units of a passage, in reading order.
-
-    `continues`: the passage is not its document's first chunk, so a first line that starts in
-    lower case or with a connector is the tail of a sentence cut by the splitter. A list made
-    mostly of references (titles of resources, bibliography) is left out whole; a line that says
-    where to go (« Pour rejoindre le réseau, rendez-vous sur www.rtes.fr ») is kept. With
-    `references` (the question asks for a resource: « quelle lecture conseillée ? »), reference lines
-    and sections are content like the rest.
-    """
-    if is_reference_section(section) and not references:
-        return []
-    lines = _split_items(ln.strip() for ln in text.splitlines() if ln.strip())
-    is_item = [bool(ITEM_RE.match(ln)) for ln in lines]
-    skip = [is_reference(ln) and not ADDRESS_SENTENCE_RE.search(ln) and not references for ln in lines]
-    i = 0
-    while i < len(lines):  # a run of items that is mostly references goes whole
-        if is_item[i]:
-            j = i
-            while j < len(lines) and is_item[j]:
-                j += 1
-            if 2 * sum(skip[i:j]) >= j - i:
-                skip[i:j] = [True] * (j - i)
-            i = j
-        else:
-            i += 1
-    out: list[tuple[str, str, int, bool]] = []
-    block = 0
-    for i, line in enumerate(lines):
-        if skip[i]:
-            continue
-        body = ITEM_RE.sub("", line).strip()
-        if is_item[i]:
-            if out and out[-1][1] != "item" and i > 0 and not is_item[i - 1]:
-                block += 1
-                if (OPENS_RE.search(out[-1][0]) or not re.search(r"[.!?…»]$", out[-1][0])
-                        or (out[-1][1] == "sentence" and ANNOUNCE_RE.search(out[-1][0]))):
-                    t, _, b, frag = out[-1]
-                    out[-1] = (t, "intro", block, frag)
-            out.append((body.rstrip(" ;,"), "item", block, False))
-            continue
-        if _is_label(line) and not (i + 1 < len(lines) and is_item[i + 1]):
-            continue
-        block += 1
-        for j, sent in enumerate(_sentences(body)):
-            frag = (i == 0 and j == 0 and continues and (sent[:1].islower() or bool(DANGLING_RE.match(sent))))
-            out.append((sent, "sentence", block, frag))
-    return out
-
-
-def _units(passages: list[Passage], references: bool = False) -> list[Unit]:
-    units: list[Unit] = []
-    for pi, p in enumerate(passages):
-        if p.meta.get("kind") == KIND_REFERENCES and not references:  # searchable, not content
-            continue
-        continues = int(p.meta.get("position", 0) or 0) > 0
-        for pos, (text, kind, block, frag) in enumerate(parse_passage(p.text, p.section, continues, references)):
-            if kind != "item" and (len(text) < 25 or not re.search(r"\w{3,}", text)):
-                continue
-            if kind == "sentence" and text.endswith("?"):
-                continue  # the source's own question (a heading, a rhetorical question) answers nothing
-            if kind == "item" and len(text) < 4:
-                continue
-            u = Unit(pi, pos, text, kind, block, fragment=frag)
-            u.announces = bool(OPENS_RE.search(text) or (kind == "sentence" and ANNOUNCE_RE.search(text)))
-            u.terms = set(analyze(text))
-            units.append(u)
-    return units
-
-
-class SentenceCache:
-    """Unit vectors per chunk id, computed once per process (bounded, least recently used out)."""
-
-    def __init__(self, embedder, max_chunks: int = 20000):
-        self.embedder = embedder
-        self.max_chunks = max_chunks
-        self._vecs: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
-
-    def vectors(self, passages: list[Passage], units: list[Unit]) -> np.ndarray:
-        """One vector per unit, in order; only units never seen before are embedded."""
-        missing: list[tuple[str, str]] = []
-        for u in units:
-            cid = passages[u.pi].chunk_id
-            if u.text not in self._vecs.get(cid, {}):
-                missing.append((cid, u.text))
-        if missing:
-            texts = list(dict.fromkeys(t for _, t in missing))
-            vecs = dict(zip(texts, np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)))
-            for cid, t in missing:
-                self._vecs.setdefault(cid, {})[t] = vecs[t]
-        out = []
-        for u in units:
-            cid = passages[u.pi].chunk_id
-            self._vecs.move_to_end(cid)
-            out.append(self._vecs[cid][u.text])
-        while len(self._vecs) > self.max_chunks:
-            self._vecs.popitem(last=False)
-        return np.vstack(out) if out else np.zeros((0, 1), dtype=np.float32)
-
-
 @dataclass
 class Composed:
     text: str
     cited: list[int]  # 1-based passage indexes; [n] in the text is cited[n - 1]
     highlights: dict[int, list[str]]
-
-
-def question_kind(question: str) -> str:
-    """« list », « experience », « definition » or « fact »."""
-    q = question.strip()
-    if EXPERIENCE_Q_RE.search(q) and not DEF_Q_RE.search(q):
-        return "experience"
-    if DEF_Q_RE.search(q):
-        return "definition"
-    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q) and not HOW_WHY_Q_RE.match(q) and not COMPARE_Q_RE.search(q):
-        return "list"
-    return "fact"
-
-
-# « Qu'est-ce que l'ADEME appelle une coopération… ? »: the subject follows the verb of naming.
-NAMED_AS_RE = re.compile(
-    r"\b(?:appellent|appelle|nomment|nomme|entend(?:-on|ent)? par|désigne(?:nt)? par)\s+"
-    r"(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$", re.I)
-
-
-def definition_subject(question: str) -> str:
-    named = NAMED_AS_RE.search(question.strip().replace("’", "'"))
-    m = named or DEF_SUBJECT_RE.search(question.strip())
-    if not m:
-        return ""
-    subject = m.group(1).strip(" «»\"'?")
-    subject = re.sub(r"^(chacun|chacune|tous|toutes|aussi|également|donc|vraiment)\s+", "", subject, flags=re.I)  # « … définissent-ils chacun X »
-    # Drop what only situates the subject: « … de COOP'TER », « … selon Demoustier », « … et comment… ».
-    subject = re.sub(r"\s*,.*$", "", subject)  # « Qu'est-ce qu'un PTCE, si l'on rapproche… »
-    subject = re.sub(r"\s+(dans|pour|selon|au sein|et|exactement|concrètement)\b.*$", "", subject, flags=re.I)
-    subject = re.sub(r"\s+(de|du|d')\s*(coop.ter|l'ademe|l'avise|la|le|l')\b.*$", "", subject, flags=re.I)
-    return subject.strip()
 
 
 def _defines(text: str, subject: str) -> bool:
@@ -543,7 +176,7 @@ def compose(
     shown = list(passages)  # what retrieval gave; lines from other chunks are cited as extras
     passages = list(shown)
     wants_resource = bool(RESOURCE_Q_RE.search(focus or question))
-    units = _units(passages, wants_resource)
+    units = read_units(passages, wants_resource)
     if not units:
         why.append("no unit")
         return None
@@ -560,7 +193,7 @@ def compose(
                     passages.append(nxt)
                     have.add(nxt.chunk_id)
         if len(passages) > len(shown):
-            units = _units(passages, wants_resource)
+            units = read_units(passages, wants_resource)
     q_terms = set(analyze(question))
     f_terms = set(analyze(f"{focus} {pointed}")) if focus else set()
     qvec = np.asarray(cache.embedder.embed_queries([question])[0], dtype=np.float32)
@@ -580,7 +213,7 @@ def compose(
     wants_date = bool(NEEDS_DATE_RE.search(focus or question))
     wants_number = bool(NEEDS_NUMBER_RE.search(focus or question)) and not YES_NO_Q_RE.search(focus or question)
     wants_contact = bool(NEEDS_CONTACT_RE.search(focus or question))
-    q_years = _years(focus or question)
+    q_years = years_in(focus or question)
     given_f = fold(given)
     context = [set(analyze(f"{p.title} {p.section}")) for p in passages]
     crossing = bool(CROSS_SOURCE_Q_RE.search(focus or question))
@@ -603,7 +236,7 @@ def compose(
             score += TYPE_BONUS  # « depuis quand ? » wants a sentence that holds a date
         if wants_resource and is_reference(u.text):
             score += TYPE_BONUS  # « quelle lecture conseillée ? »: a reference is what is asked
-        if q_years and q_years & set(_years(u.text)):
+        if q_years and q_years & set(years_in(u.text)):
             score += TYPE_BONUS  # « … à partir de 2024 ? »: the sentence about 2024
         if u.kind == "item" and kind in ("list", "experience"):
             score += 0.05
@@ -824,78 +457,6 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
     for i in sorted(chosen, key=lambda i: (first_rank[units[i].pi], units[i].pos)):
         out.extend(chosen[i])
     return out
-
-
-def asked_category(question: str) -> str:
-    """The stem of what a list question asks for (« outil » for « Quels outils concrets… ? »), or ''."""
-    return asked_category_and_qualifier(question)[0]
-
-
-def asked_category_and_qualifier(question: str) -> tuple[str, str]:
-    """(category, qualifier) stems: « Quels outils contractuels… » gives (« outil », « contractuel »);
-    the qualifier is '' when the next word is a form word, a vague adjective or a verb."""
-    m = CATEGORY_Q_RE.match(question.replace("’", "'"))
-    stems = analyze(m.group("noun")) if m else []
-    if not stems or stems[0] in ("typ", "form", "sort", "gen", "exempl", "element"):
-        return "", ""
-    nxt = m.group("next") or ""
-    qual = analyze(nxt) if nxt and not re.search(r"(ent|ont)$", nxt) else []
-    return stems[0], (qual[0] if qual and qual[0] not in VAGUE_QUALIFIERS else "")
-
-
-# A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
-# the question's first word; the corpus-wide names (ESS, PTCE, COOP'TER…) say nothing specific.
-ENTITY_RE = re.compile(r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|d['’]|du\s+|à\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
-COMMON_NAMES = CORPUS_WIDE_NAMES
-COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
-
-
-CAPITALISED_RE = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]*")
-
-
-@lru_cache(maxsize=65536)
-def name_terms(text: str) -> frozenset[str]:
-    """Stems of the capitalised words of `text`: « La Place » names the programme, « mise en
-    place » does not."""
-    return frozenset(analyze(" ".join(CAPITALISED_RE.findall(text))))
-
-
-def question_names(question: str) -> list[set[str]]:
-    """The names a question gives, each as the set of its folded words, minus the corpus-wide ones."""
-    out = []
-    # A sentence's first word is capitalised whatever it is (« Qui… ? J'aimerais… »).
-    text = re.sub(r"(^|[.?!]\s+)\S+", " ", question.strip().replace("’", "'"))
-    for m in ENTITY_RE.finditer(text):
-        if fold(m.group(0).lower()) in COMMON_NAMES:
-            continue
-        words = {w for w in analyze(m.group(0)) if len(w) > 2 and w not in COMMON_STEMS}
-        if words:
-            out.append(words)
-    return out
-
-
-def named_authors(question: str, doc_authors: dict[str, list[str]]) -> list[tuple[str, frozenset[str]]]:
-    """« Que disent l'ADEME, Demoustier et le Labo de l'ESS sur… ? »: the authors the question
-    names, each with the documents they signed (`doc_authors`: doc_id -> authors, the asker's
-    documents only), in the order the question names them. An author is named by a word of their
-    own (« Demoustier », « Labo »), or by their whole name when it is a corpus-wide one (« ADEME »);
-    co-authors of the same documents count once."""
-    asked = set(name_terms(question.replace("’", "'")))
-    where: dict[str, int] = {}
-    folded = fold(question.lower())
-    by_docs: dict[frozenset[str], str] = {}
-    for author in sorted({a for authors in doc_authors.values() for a in authors}):
-        terms = name_terms(author)
-        own = {t for t in terms if t not in COMMON_STEMS} or set(terms)
-        if not own & asked:
-            continue
-        docs = frozenset(d for d, authors in doc_authors.items() if author in authors)
-        if docs in by_docs:
-            continue
-        by_docs[docs] = author
-        where[author] = min((folded.find(fold(w.lower())) for w in re.findall(r"[\w'-]+", author)
-                             if fold(w.lower()) in folded and len(w) > 3), default=len(folded))
-    return sorted(((a, d) for d, a in by_docs.items()), key=lambda ad: where[ad[0]])
 
 
 def _label_names(p: Passage) -> frozenset[str]:

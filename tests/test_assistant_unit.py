@@ -346,7 +346,7 @@ def test_bm25_searches_the_content_words_not_the_form_words(tmp_path):
 
 
 def test_a_question_that_crosses_sources_reads_more_passages(bot, settings):
-    from assistant.extractive import CROSS_SOURCE_Q_RE
+    from assistant.asked import CROSS_SOURCE_Q_RE
 
     assert CROSS_SOURCE_Q_RE.search("En croisant les sources, comment financer un PTCE ?")
     assert CROSS_SOURCE_Q_RE.search("Comment l'Avise et le Labo de l'ESS définissent-ils chacun la coopération ?")

@@ -6,17 +6,12 @@ import re
 
 import pytest
 
-from assistant.extractive import (
-    SentenceCache,
-    compose,
-    definition_subject,
-    is_reference,
-    named_authors,
-    parse_passage,
-    question_kind,
-)
+from assistant.asked import definition_subject, named_authors, question_kind
+from assistant.extractive import compose
 from assistant.schema import Passage
+from assistant.units import SentenceCache, parse_passage
 from ingest.embedder import HashingEmbedder
+from ingest.references import is_reference
 
 
 def P(cid, text, doc="guides/g", position=0, section="", title="Guide", type_="guide"):
@@ -190,7 +185,7 @@ def test_a_list_of_resource_titles_is_not_answer_material():
 
 
 def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject(cache):
-    from assistant.extractive import lacks_asked_type
+    from assistant.asked import lacks_asked_type
 
     rare = {"ptce": 1.0, "recens": 5.0, "franc": 3.0, "aujourd": 2.0, "hui": 2.0}.get
     q = "Combien de PTCE sont recensés en France aujourd'hui ?"
@@ -206,7 +201,7 @@ def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject
 
 
 def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
-    from assistant.extractive import lacks_asked_type
+    from assistant.asked import lacks_asked_type
 
     def lacks(q, lines, dated=""):
         return lacks_asked_type(q, q, lines, idf, dated)
@@ -291,7 +286,8 @@ def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache
 
 
 def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
-    from assistant.extractive import _heads_list, asked_category, asked_category_and_qualifier
+    from assistant.asked import asked_category, asked_category_and_qualifier
+    from assistant.extractive import _heads_list
 
     assert asked_category("Quels outils concrets sont nés à Strasbourg ?") == "outil"
     assert asked_category("Quelles sont les bonnes pratiques ?") == asked_category("Quelles pratiques ?")
@@ -335,7 +331,7 @@ def test_a_pronoun_follow_up_stays_in_the_sections_the_last_answer_cited(cache):
 
 
 def test_an_answer_that_never_names_what_the_question_names_is_an_abstention(cache):
-    from assistant.extractive import question_names
+    from assistant.asked import question_names
 
     assert question_names("Quels PTCE existent en Bretagne ?") == [{"bretagn"}]  # PTCE names nothing specific
     assert question_names("Qui peut coopérer ? J'aimerais la liste des acteurs.") == []  # a sentence's first word
@@ -362,7 +358,7 @@ def test_sentences_about_what_the_question_names_come_first(cache):
 
 
 def test_each_thing_a_comparison_names_is_heard(cache):
-    from assistant.extractive import name_terms
+    from assistant.asked import name_terms
 
     assert "plac" in name_terms("Fiche projet : La Place") and "plac" not in name_terms("la mise en place")
     fabrique = P("a", "La Fabrique à initiatives part des besoins du territoire pour créer des activités. "
@@ -414,7 +410,7 @@ def test_a_line_that_needs_what_came_before_is_not_shown_without_it(cache):
 
 
 def test_a_definition_across_sources_gives_each_documents_definition(cache):
-    from assistant.extractive import definition_subject
+    from assistant.asked import definition_subject
 
     q = "Qu'est-ce qu'un PTCE, si l'on rapproche les différents documents disponibles ?"
     assert definition_subject(q) == "PTCE"
@@ -661,7 +657,7 @@ def test_an_announcement_repeated_by_overlapping_chunks_is_said_once_and_brings_
 
 
 def test_a_count_after_ces_points_back_and_announces_nothing(cache):
-    from assistant.extractive import ANNOUNCE_RE
+    from assistant.units import ANNOUNCE_RE
 
     assert not ANNOUNCE_RE.search("Demander au porteur comment il compte rendre compte de ces trois aspects.")
     assert ANNOUNCE_RE.search("Le programme repose sur trois piliers.")
@@ -719,7 +715,7 @@ def test_authors_asked_side_by_side_each_say_their_part_under_their_name(cache):
 
 
 def test_asking_who_holds_a_post_needs_a_line_about_that_post():
-    from assistant.extractive import lacks_asked_type
+    from assistant.asked import lacks_asked_type
 
     about = ["Le Labo de l'ESS, fondé en 2010, est le think tank dédié à l'ESS."]
     assert lacks_asked_type("Qui préside le Labo de l'ESS ?", "Qui préside le Labo de l'ESS ?", about, idf)

@@ -1,0 +1,296 @@
+"""What a question asks: its form (a list, a definition, past experiences…), the type of answer
+it needs (a date, a quantity, an amount, contact details, the holder of a post), and the names it
+mentions (a place, an organisation, the authors it wants to hear).
+
+Regular expressions over the user's own French words, and `lacks_asked_type`, which tells when
+the chosen lines do not hold what was asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
+from .schema import fold
+
+LIST_Q_RE = re.compile(
+    r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
+    r"\b(leviers|bonnes pratiques|défis|étapes|critères|enjeux|compétences|piliers|dimensions|axes|"
+    r"missions|actions|conditions|outils|principes|pistes|spécificités|formes|freins|atouts|moyens|"
+    r"acteurs|partenaires|besoins|objectifs|thématiques)\b",
+    re.I,
+)
+# A follow-up that points back at the previous answer's content.
+REFERS_BACK_RE = re.compile(
+    r"\b(lequel|laquelle|lesquel(le)?s|celui|celle|ceux|celles|ce dernier|cette dernière|parmi (eux|elles|ceux|celles|ces)|"
+    r"le premier|la première|le deuxième|le second|la seconde|le troisième|la troisième|le dernier|la dernière)\b",
+    re.I,
+)
+
+
+# The category a list question asks for: « Quels outils… », « Quelles sont les bonnes pratiques… ».
+CATEGORY_Q_RE = re.compile(
+    r"^\s*(?:et\s+)?(?:quel(?:le)?s|lesquel(?:le)?s)\s+(?:sont\s+)?(?:les\s+|des\s+)?"
+    r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles)|premi[eè]res?)\s+)?"
+    r"(?P<noun>[a-zà-ÿ'-]{3,})(?:\s+(?P<next>[a-zà-ÿ'-]+))?", re.I)
+# Adjectives that qualify nothing (« Quels outils concrets… ? »); a verb (« … accompagnent ») is
+# not a qualifier either.
+VAGUE_QUALIFIERS = frozenset(analyze("concrets concrètes possibles existants existantes utiles nécessaires "
+                                     "disponibles importants importantes principaux principales clés"))
+# Questions that ask to cross sources (« en croisant les sources », « chacun », « points communs »):
+# they need passages from more documents than a plain question.
+CROSS_SOURCE_Q_RE = re.compile(
+    r"\b(en croisant|croiser|chacun(e)?|points? communs?|rapport entre|à la fois dans|différent(e)?s (sources|documents)|"
+    r"tous (les )?deux|toutes (les )?deux|rapproch\w*|compar\w*|d'une source à l'autre|selon les sources)\b", re.I)
+# « Que disent l'Avise et le Labo de l'ESS sur… ? », « d'après X et Y »: authors heard side by side.
+SOURCES_Q_RE = re.compile(
+    CROSS_SOURCE_Q_RE.pattern + r"|\b(selon|d'après|que disent|que dit|chez|entre|de leur côté)\b", re.I)
+# « Quels sont les points communs entre X et Y ? » is answered in prose, each side in its words.
+COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.I)
+SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
+# « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
+HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
+DEF_Q_RE = re.compile(
+    r"(qu'?est[- ]ce qu|c'est quoi|que signifie|que veut dire|définition|définir|sigle|acronyme|"
+    r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste|définit|définissent)",
+    re.I,
+)
+# « Quelles expériences… », « des exemples de… », « où… » (not « les retours d'expérience de X »).
+EXPERIENCE_Q_RE = re.compile(
+    r"(\b(quel(le)?s|des|d'autres)\s+(expériences|exemples|initiatives|projets|cas)\b|exemples? (de|d')|"
+    r"\boù\b|territoires? (ont|qui)|cas concrets?|initiatives? (existent|menées))",
+    re.I,
+)
+DEF_SUBJECT_RE = re.compile(
+    r"(?:qu'?est[- ]ce qu(?:e|')|c'est quoi|que signifie|que veut dire|qu'appelle-t-on|"
+    r"à quoi correspond|qui est|en quoi consiste|définit(?:-il|-elle|-on)?|définissent(?:-ils|-elles)?)\s*"
+    r"(?:exactement\s+)?(?:le sigle |l'acronyme )?(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$",
+    re.I,
+)
+
+
+# Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
+# the passages only talk around it (« Quel budget… ? » answered with the programme's aims).
+NEEDS_NUMBER_RE = re.compile(
+    r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
+    r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
+# « quand » asks a date as the question word (« Quand… ? », « depuis quand », « …, c'était quand ? »),
+# not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »).
+# « Quand on instruit un dossier, que vérifie… ? »: a clause opened by « quand », then the question.
+NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quelle date|depuis quand|jusqu'à quand|"
+                           r"à partir de quand|calendrier|dates?|année de)\b|"
+                           r"^\W*(et\s+)?quand\b(?![^?,]*,\s*(que|qu'|quel\w*|comment|pourquoi|qui|où|combien|"
+                           r"\w+-(t-)?(il|elle|on|ils|elles))\b)|\bquand\s*\?", re.I)
+# « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
+NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure-t-(il|elle))\b", re.I)
+# An address, a phone number, a company number: the corpus's prose never holds one.
+NEEDS_CONTACT_RE = re.compile(
+    r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
+    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
+    # « on s'adresse où ? », not « À qui s'adresse le troisième pilier ? » (its audience)
+    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress)", re.I)
+NUMBER_RE = re.compile(
+    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
+    r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
+YEAR_RE = re.compile(r"\b(1[89]|20)\d\d\b")
+DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+                     r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)
+DURATION_RE = re.compile(
+    r"(\d+|\b(un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|plusieurs|"
+    r"quelques))\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\b(1[89]|20)\d\d\s*(-|–|à)\s*(1[89]|20)\d\d\b",
+    re.I)
+# A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
+NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|sommes?|salaires?|rémunérations?|"
+                            r"subventions? versées?|payer|paie)\b", re.I)
+MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
+# What a « combien de … » question counts.
+COUNTED_RE = re.compile(r"\b(?:combien|nombre)\s+d(?:e\s+|['’])(?P<noun>\w+)", re.I)
+# A yes/no question: an inverted verb (« faut-il », « a-t-elle ») or « est-ce que », no question word.
+YES_NO_Q_RE = re.compile(r"^(?!.*\b(quel(le)?s?|combien|comment|pourquoi|qui|quoi|où|lequel|laquelle|lesquel(le)?s)\b)"
+                         r".*(\b\w+-(t-)?(il|elle|on|ils|elles)\b|\best-ce qu)", re.I | re.S)
+
+
+def years_in(text: str) -> set[str]:
+    return {m.group(0) for m in YEAR_RE.finditer(text)}
+
+
+CONTACT_RE = re.compile(r"@|https?://|www\.|\b\d{5}\b|\b\d{2}([ .]\d{2}){4}\b")
+# « … faut-il regarder autre chose que son budget en euros ? », « elle se contente de payer ou… ? »
+# ask what is not money.
+BEYOND_MONEY_RE = re.compile(
+    r"\b((autre chose que|au-delà d[eu]|en dehors d[eu]|pas (seulement|que|uniquement)|hormis|plutôt que)\s+"
+    r"(le |la |les |l'|l’|son |sa |ses |leur |leurs )?(\w+\s+){0,2}?(montants?|budgets?|argent|euros|co[uû]ts?|prix)|"
+    r"se content\w* de (payer|financer))\b",
+    re.I)
+# « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »: a resource
+# is asked for; reference lines (titles, links), never answer content otherwise, are then the answer.
+RESOURCE_Q_RE = re.compile(
+    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport|carnet|annuaire)s?|"
+    r"(existe-t-il|(il )?(y a|existe)(-t-il)?) (un|une|des) (document|liste|publication|annuaire|carnet|référence|"
+    r"lecture|ressource|texte)s?|(lectures?|références?|ressources?|publications?) (conseillée|recommandée|à lire)s?|"
+    r"(sélection|liste) de (lectures|ressources|références|publications)|citer la publication|la publication où)",
+    re.I)
+# « Qui préside le Labo ? », « Qui est l'élue chargée de l'ESS ? » ask for the holder of a post: the
+# answer must at least speak of that post (the organisation's presentation does not).
+_POSTS = r"(vice-)?présid\w*|dirig\w*|directeur|directrice|direction|élu\w*|maire|responsable|délégué\w*|adjoint\w*"
+NEEDS_POST_RE = re.compile(
+    r"\bqui\s+(préside|dirige|est\s+(le|la|l'|l’)\s*((vice-)?président\w*|directeur|directrice|élu\w*|maire|"
+    r"responsable|délégué\w*|adjoint\w*))\b", re.I)
+POST_RE = re.compile(rf"\b({_POSTS})\b", re.I)
+
+
+def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
+                     dated: str = "") -> bool:
+    """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
+    contact details, or the holder of a post (« qui préside… ? »), and no chosen line gives one
+    about what `question` names: a year is not a
+    quantity, and the line must hold what is counted (« combien de structures ») or else one of
+    the question's two most specific words (« 30 territoires » does not count PTCE). A year the
+    question names must be in a line or in `dated` (the cited documents' titles and dates):
+    « … versée en 2022 ? » is not answered by a sentence about another year. A yes/no question
+    asks no number, but still an amount of money."""
+    if years_in(asked_form) - years_in(" ".join(lines) + " " + dated):
+        return True
+    if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
+        return True
+    if NEEDS_POST_RE.search(asked_form) and not any(POST_RE.search(line) for line in lines):
+        return True
+    if (NEEDS_MONEY_RE.search(asked_form) and not BEYOND_MONEY_RE.search(asked_form)
+            and not any(MONEY_RE.search(line) for line in lines)):
+        return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it
+    # « … faut-il un nombre minimum de partenaires ? » asks yes or no, not a number.
+    yes_no = bool(YES_NO_Q_RE.search(asked_form))
+    wants_duration = bool(NEEDS_DURATION_RE.search(asked_form))
+    wants_date = bool(NEEDS_DATE_RE.search(asked_form)) and not wants_duration
+    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration and not yes_no
+    if not (wants_date or wants_number or wants_duration):
+        return False
+    asked = (NEEDS_NUMBER_RE, NEEDS_DATE_RE, NEEDS_DURATION_RE, NEEDS_MONEY_RE)
+    stripped = question
+    for rx in asked:
+        stripped = rx.sub(" ", stripped)
+    terms = set(analyze(content_words(stripped)))
+    key = set(sorted(terms, key=idf, reverse=True)[:2])
+    # « combien de structures… ? » counts structures: the line must name them (the surface word,
+    # as the stemmer makes « collectifs » of « collectivités »).
+    counted = COUNTED_RE.search(asked_form) if not wants_duration else None
+    noun = re.compile(r"\b" + re.escape(fold(counted.group("noun")).lower().rstrip("sx"))) if counted else None
+    for line in lines:
+        if noun is not None:
+            if not noun.search(fold(line).lower()):
+                continue
+        elif key and not (key & set(analyze(line))):
+            continue
+        if wants_duration and DURATION_RE.search(line):
+            return False
+        if wants_date and DATE_RE.search(line):
+            return False
+        if wants_number and NUMBER_RE.search(YEAR_RE.sub(" ", line)):
+            return False
+    return True
+
+
+def question_kind(question: str) -> str:
+    """« list », « experience », « definition » or « fact »."""
+    q = question.strip()
+    if EXPERIENCE_Q_RE.search(q) and not DEF_Q_RE.search(q):
+        return "experience"
+    if DEF_Q_RE.search(q):
+        return "definition"
+    if LIST_Q_RE.search(q) and not SINGULAR_Q_RE.match(q) and not HOW_WHY_Q_RE.match(q) and not COMPARE_Q_RE.search(q):
+        return "list"
+    return "fact"
+
+
+# « Qu'est-ce que l'ADEME appelle une coopération… ? »: the subject follows the verb of naming.
+NAMED_AS_RE = re.compile(
+    r"\b(?:appellent|appelle|nomment|nomme|entend(?:-on|ent)? par|désigne(?:nt)? par)\s+"
+    r"(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$", re.I)
+
+
+def definition_subject(question: str) -> str:
+    named = NAMED_AS_RE.search(question.strip().replace("’", "'"))
+    m = named or DEF_SUBJECT_RE.search(question.strip())
+    if not m:
+        return ""
+    subject = m.group(1).strip(" «»\"'?")
+    subject = re.sub(r"^(chacun|chacune|tous|toutes|aussi|également|donc|vraiment)\s+", "", subject, flags=re.I)  # « … définissent-ils chacun X »
+    # Drop what only situates the subject: « … de COOP'TER », « … selon Demoustier », « … et comment… ».
+    subject = re.sub(r"\s*,.*$", "", subject)  # « Qu'est-ce qu'un PTCE, si l'on rapproche… »
+    subject = re.sub(r"\s+(dans|pour|selon|au sein|et|exactement|concrètement)\b.*$", "", subject, flags=re.I)
+    subject = re.sub(r"\s+(de|du|d')\s*(coop.ter|l'ademe|l'avise|la|le|l')\b.*$", "", subject, flags=re.I)
+    return subject.strip()
+
+
+def asked_category(question: str) -> str:
+    """The stem of what a list question asks for (« outil » for « Quels outils concrets… ? »), or ''."""
+    return asked_category_and_qualifier(question)[0]
+
+
+def asked_category_and_qualifier(question: str) -> tuple[str, str]:
+    """(category, qualifier) stems: « Quels outils contractuels… » gives (« outil », « contractuel »);
+    the qualifier is '' when the next word is a form word, a vague adjective or a verb."""
+    m = CATEGORY_Q_RE.match(question.replace("’", "'"))
+    stems = analyze(m.group("noun")) if m else []
+    if not stems or stems[0] in ("typ", "form", "sort", "gen", "exempl", "element"):
+        return "", ""
+    nxt = m.group("next") or ""
+    qual = analyze(nxt) if nxt and not re.search(r"(ent|ont)$", nxt) else []
+    return stems[0], (qual[0] if qual and qual[0] not in VAGUE_QUALIFIERS else "")
+
+
+# A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
+# the question's first word; the corpus-wide names (ESS, PTCE, COOP'TER…) say nothing specific.
+ENTITY_RE = re.compile(r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|d['’]|du\s+|à\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
+COMMON_NAMES = CORPUS_WIDE_NAMES
+COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
+
+
+CAPITALISED_RE = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]*")
+
+
+@lru_cache(maxsize=65536)
+def name_terms(text: str) -> frozenset[str]:
+    """Stems of the capitalised words of `text`: « La Place » names the programme, « mise en
+    place » does not."""
+    return frozenset(analyze(" ".join(CAPITALISED_RE.findall(text))))
+
+
+def question_names(question: str) -> list[set[str]]:
+    """The names a question gives, each as the set of its folded words, minus the corpus-wide ones."""
+    out = []
+    # A sentence's first word is capitalised whatever it is (« Qui… ? J'aimerais… »).
+    text = re.sub(r"(^|[.?!]\s+)\S+", " ", question.strip().replace("’", "'"))
+    for m in ENTITY_RE.finditer(text):
+        if fold(m.group(0).lower()) in COMMON_NAMES:
+            continue
+        words = {w for w in analyze(m.group(0)) if len(w) > 2 and w not in COMMON_STEMS}
+        if words:
+            out.append(words)
+    return out
+
+
+def named_authors(question: str, doc_authors: dict[str, list[str]]) -> list[tuple[str, frozenset[str]]]:
+    """« Que disent l'ADEME, Demoustier et le Labo de l'ESS sur… ? »: the authors the question
+    names, each with the documents they signed (`doc_authors`: doc_id -> authors, the asker's
+    documents only), in the order the question names them. An author is named by a word of their
+    own (« Demoustier », « Labo »), or by their whole name when it is a corpus-wide one (« ADEME »);
+    co-authors of the same documents count once."""
+    asked = set(name_terms(question.replace("’", "'")))
+    where: dict[str, int] = {}
+    folded = fold(question.lower())
+    by_docs: dict[frozenset[str], str] = {}
+    for author in sorted({a for authors in doc_authors.values() for a in authors}):
+        terms = name_terms(author)
+        own = {t for t in terms if t not in COMMON_STEMS} or set(terms)
+        if not own & asked:
+            continue
+        docs = frozenset(d for d, authors in doc_authors.items() if author in authors)
+        if docs in by_docs:
+            continue
+        by_docs[docs] = author
+        where[author] = min((folded.find(fold(w.lower())) for w in re.findall(r"[\w'-]+", author)
+                             if fold(w.lower()) in folded and len(w) > 3), default=len(folded))
+    return sorted(((a, d) for d, a in by_docs.items()), key=lambda ad: where[ad[0]])
