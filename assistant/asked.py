@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
 from .schema import fold
+from .synonyms import corpus_words
 
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -77,12 +78,15 @@ NEEDS_NUMBER_RE = re.compile(
     r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
     r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
 # « quand » asks a date as the question word (« Quand… ? », « depuis quand », « …, c'était quand ? »),
-# not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »).
-# « Quand on instruit un dossier, que vérifie… ? »: a clause opened by « quand », then the question.
+# not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »). A first
+# « quand » opens a clause when two words or more and a comma follow it, with no inverted verb
+# before the comma, and the question goes on after it (« Quand on instruit un dossier, que
+# vérifie… ? », « Quand une collectivité soutient un projet, elle peut faire quoi ? »); « Quand le
+# programme a-t-il commencé, et avec qui ? » and « Quand est-ce que…, » still ask a date.
 NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quelle date|depuis quand|jusqu'à quand|"
                            r"à partir de quand|calendrier|dates?|année de)\b|"
-                           r"^\W*(et\s+)?quand\b(?![^?,]*,\s*(que|qu'|quel\w*|comment|pourquoi|qui|où|combien|"
-                           r"\w+-(t-)?(il|elle|on|ils|elles))\b)|\bquand\s*\?", re.I)
+                           r"^\W*(et\s+)?quand\b(?!(\s+(?![^\s?,]*-(t-)?(il|elle|ils|elles|on|ce)\b)[^\s?,]+){2,}"
+                           r"\s*,[^?]*\w)|\bquand\s*\?", re.I)
 # « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
 NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure-t-(il|elle))\b", re.I)
 # An address, a phone number, a company number: the corpus's prose never holds one.
@@ -141,13 +145,23 @@ NEEDS_POST_RE = re.compile(
 POST_RE = re.compile(rf"\b({_POSTS})\b", re.I)
 
 
+# « Qui paie l'accompagnement ? », « Comment se construit le budget d'un PTCE ? », « Pourquoi le
+# coût… ? » ask who, how or why: the money or number word is their subject, not what they ask.
+# « combien », « quel montant », « nombre de » ask a quantity all the same.
+WHO_HOW_WHY_Q_RE = re.compile(r"^\W*(et\s+)?(qui|comment|pourquoi|en quoi)\b", re.I)
+QUANTITY_Q_RE = re.compile(
+    r"\bcombien\b|\bnombre d|\bquel(le)?s?\s+(est\s+le\s+|sont\s+les\s+)?(montant|budget|co[uû]t|prix|tarif|somme|"
+    r"capital|frais|taux|chiffre|effectif|salaire|rémunération)", re.I)
+
+
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
                      dated: str = "") -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
     contact details, or the holder of a post (« qui préside… ? »), and no chosen line gives one
     about what `question` names: a year is not a
     quantity, and the line must hold what is counted (« combien de structures ») or else one of
-    the question's two most specific words (« 30 territoires » does not count PTCE). A year the
+    the question's two most specific words (« 30 territoires » does not count PTCE). « Qui paie… ? »,
+    « Comment se construit le budget… ? » ask who or how, not an amount. A year the
     question names must be in a line or in `dated` (the cited documents' titles and dates):
     « … versée en 2022 ? » is not answered by a sentence about another year. A yes/no question
     asks no number, but still an amount of money."""
@@ -157,14 +171,16 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
         return True
     if NEEDS_POST_RE.search(asked_form) and not any(POST_RE.search(line) for line in lines):
         return True
-    if (NEEDS_MONEY_RE.search(asked_form) and not BEYOND_MONEY_RE.search(asked_form)
+    subject_only = bool(WHO_HOW_WHY_Q_RE.search(asked_form)) and not QUANTITY_Q_RE.search(asked_form)
+    if (NEEDS_MONEY_RE.search(asked_form) and not BEYOND_MONEY_RE.search(asked_form) and not subject_only
             and not any(MONEY_RE.search(line) for line in lines)):
         return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it
     # « … faut-il un nombre minimum de partenaires ? » asks yes or no, not a number.
     yes_no = bool(YES_NO_Q_RE.search(asked_form))
     wants_duration = bool(NEEDS_DURATION_RE.search(asked_form))
     wants_date = bool(NEEDS_DATE_RE.search(asked_form)) and not wants_duration
-    wants_number = bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration and not yes_no
+    wants_number = (bool(NEEDS_NUMBER_RE.search(asked_form)) and not wants_duration and not yes_no
+                    and not subject_only)
     if not (wants_date or wants_number or wants_duration):
         return False
     asked = (NEEDS_NUMBER_RE, NEEDS_DATE_RE, NEEDS_DURATION_RE, NEEDS_MONEY_RE)
@@ -175,8 +191,11 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     key = set(sorted(terms, key=idf, reverse=True)[:2])
     # « combien de structures… ? » counts structures: the line must name them (the surface word,
     # as the stemmer makes « collectifs » of « collectivités »).
+    # The user's word may not be the documents' (« combien de communes » for « 200 collectivités »):
+    # the corpus words it stands for (synonyms.py) count too.
     counted = COUNTED_RE.search(asked_form) if not wants_duration else None
-    noun = re.compile(r"\b" + re.escape(fold(counted.group("noun")).lower().rstrip("sx"))) if counted else None
+    nouns = [counted.group("noun"), *corpus_words(counted.group("noun"))] if counted else []
+    noun = re.compile(r"\b(" + "|".join(re.escape(fold(n).lower().rstrip("sx")) for n in nouns) + ")") if nouns else None
     for line in lines:
         if noun is not None:
             if not noun.search(fold(line).lower()):

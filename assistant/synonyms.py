@@ -44,6 +44,15 @@ def related(stem: str) -> frozenset[str]:
     return _table().get(stem, frozenset())
 
 
+def corpus_words(word: str) -> list[str]:
+    """The documents' own words (surface forms) for a user's word: « communes » -> collectivité,
+    collectivités. For a check on the text itself, where the stemmer would merge collectivités
+    with collectifs."""
+    stems = set(analyze(word))
+    return [w for users, corpus in GROUPS for w in corpus.split() if stems & set(analyze(users + " " + corpus))
+            and w.lower() != word.lower()]
+
+
 def expand(terms: list[str]) -> list[str]:
     """`terms` (analyzed) followed by the corpus stems they stand for, each once."""
     out = list(terms)

@@ -240,12 +240,27 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert not lacks("Quand on instruit un dossier, que vérifie la question sur le territoire ?",
                      ["Le territoire : les solutions répondent-elles au bien vivre ?"])
     assert not lacks("Quand on monte une filière, quels obstacles ressortent ?", ["Le foncier est un frein."])
+    # whatever the question after the comma is phrased as (« elle peut faire quoi ? », « … à qui ? »)
+    assert not lacks("Quand une collectivité soutient un collectif, elle peut faire quoi ?",
+                     ["Le collectif développe son autonomie avec la collectivité."])
+    assert not lacks("Quand on est une petite commune, on demande de l'aide au collectif à qui ?",
+                     ["Le collectif accompagne les communes."])
+    # an inverted verb or « est-ce que » before the comma: « quand » is the question word
+    assert lacks("Quand le collectif a-t-il été créé, et par qui ?", ["Le collectif développe son autonomie."])
+    assert lacks("Quand est-ce que le collectif a été créé, et par qui ?", ["Le collectif développe son autonomie."])
     # A yes/no question asks no number; an amount of money it still needs.
     assert not lacks("Faut-il un nombre minimum de partenaires pour coopérer ?",
                      ["La coopération associe des acteurs divers du territoire."])
     assert lacks("Est-ce que le programme a un budget dédié ?", ["Le programme soutient des coopérations."])
     assert lacks("Combien une commune doit-elle payer pour faire venir la Fabrique ?",
                  ["La Fabrique à initiatives est présente dans 30 territoires."])
+    # « qui / comment / pourquoi » ask who, how or why: the money word is their subject…
+    assert not lacks("Qui paie l'accompagnement de La Place ?", ["La Place est financée par Toulouse Métropole."])
+    assert not lacks("Comment se construit le budget d'un PTCE ?",
+                     ["Le modèle socio-économique d'un PTCE combine ressources marchandes et dons."])
+    # …unless they also ask how much
+    assert lacks("Qui finance La Place, et combien ?", ["La Place est financée par Toulouse Métropole."])
+    assert lacks("Comment financer un PTCE, et pour quel montant ?", ["On finance un PTCE par des subventions."])
     # « combien de structures » counts structures, however rare the question's other words.
     q = "La Fabrique et le Générateur : qui est derrière chacun, et combien de structures rassemblent-ils ?"
     assert not lacks(q, ["La Fabrique est portée par 30 structures membres."])
@@ -254,6 +269,10 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     # the surface word: the stemmer makes « collect » of both collectivités and collectifs
     assert lacks("Et combien de collectivités en sont membres ?", ["Cinq collectifs de travail ont suivi."])
     assert not lacks("Et combien de collectivités en sont membres ?", ["Le réseau réunit près de 200 collectivités."])
+    # the user's word counts as the documents' word for it (« communes » -> « collectivités »), on
+    # the surface still
+    assert not lacks("Et combien de communes en sont membres ?", ["Le réseau réunit près de 200 collectivités."])
+    assert lacks("Et combien de communes en sont membres ?", ["Cinq collectifs de travail ont suivi."])
     # ...nor prefers a sentence for holding a number (« la seconde moitié du XIXe siècle »).
     q = "Quand un département finance une structure, faut-il regarder autre chose que ses chiffres ?"
     ps = [P("a", "Les structures se sont formées depuis la seconde moitié du XIXe siècle."),

@@ -24,3 +24,11 @@ def test_groups_point_to_corpus_words_only_on_the_question_side():
     assert expand(analyze("aides financières"))[: len(analyze("aides financières"))] == analyze("aides financières")
     for users, corpus in GROUPS:  # every group maps somewhere
         assert analyze(users) and analyze(corpus)
+
+
+def test_corpus_words_give_the_documents_surface_words_for_a_users_word():
+    from assistant.synonyms import corpus_words
+
+    assert set(corpus_words("communes")) == {"collectivité", "collectivités"}
+    assert corpus_words("boîtes") == ["entreprises"]
+    assert corpus_words("brasseries") == []
