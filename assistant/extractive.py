@@ -293,7 +293,8 @@ def compose(
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
     if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
-            return compose(question, passages, cache, idf, focus, "", next_passage, budget_words, max_items, why=why)
+            return compose(question, shown, cache, idf, focus, "", next_passage, budget_words, max_items,
+                           prior_docs, named_docs, prior_sections, pointed, authors, given_penalty, why=why)
         why.append("type" if lines else "no unit")
         return None
     if (given_f and not refers_back and given_penalty < ALL_SAID_PENALTY

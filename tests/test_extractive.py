@@ -473,6 +473,30 @@ def test_a_follow_up_asking_a_date_may_repeat_the_sentence_that_holds_it(cache):
     assert follow is not None and "2010" in follow.text
 
 
+def test_the_retry_without_what_was_said_keeps_the_questions_context(cache, monkeypatch):
+    """When a follow-up's answer lacks the asked type, compose tries again without the
+    conversation's text; that retry still knows the documents named, the previous answer's
+    documents and the authors asked for."""
+    import assistant.extractive as X
+
+    p = P("a", "Le Labo de l'ESS étudie les dynamiques de coopération territoriale et leurs enjeux.")
+    calls = []
+    real = X.compose
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(X, "compose", spy)
+    context = dict(prior_docs={"guides/g"}, named_docs={"guides/g"}, prior_sections={("guides/g", "")})
+    got = X.compose("C'est quoi le Labo de l'ESS ? Il existe depuis quand ?", [p], cache, idf,
+                    focus="Il existe depuis quand ?", given="Le Labo de l'ESS étudie les dynamiques.", **context)
+    assert got is None  # no date anywhere
+    assert len(calls) == 2  # the call, then the retry without `given`
+    args, _ = calls[1]
+    assert args[5] == "" and args[9:12] == (context["prior_docs"], context["named_docs"], context["prior_sections"])
+
+
 def test_a_chunk_marked_references_at_ingestion_is_never_answer_material(cache):
     """Whatever its wording, a chunk ingestion marked `references` stays out of the answer."""
     body = "Le Labo de l'ESS est un think tank fondé en 2010 qui étudie les coopérations territoriales."
