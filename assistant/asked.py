@@ -72,19 +72,22 @@ DEF_SUBJECT_RE = re.compile(
 )
 
 
+# « la somme », « quelles sommes », not the verb (« Sommes-nous obligés… ? », « nous ne sommes pas »).
+SUMS = r"somme|(?<!nous )(?<!ne )sommes(?!-nous)"
 # Questions whose answer must hold a quantity or a date: without one in the chosen sentences,
 # the passages only talk around it (« Quel budget… ? » answered with the programme's aims).
 NEEDS_NUMBER_RE = re.compile(
     r"\b(combien|montants?|budgets?|co[uû]ts?|prix|capital|chiffres?|chiffrée?s?|nombre de|pourcentage|"
-    r"taux|sommes?|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
+    r"taux|" + SUMS + r"|effectifs?|salaires?|rémunérations?|numéros?)\b", re.I)
 # « quand » asks a date as the question word (« Quand… ? », « depuis quand », « …, c'était quand ? »),
 # not as a conjunction (« Quelle posture adopter quand on accompagne un collectif ? »). A first
 # « quand » opens a clause when two words or more and a comma follow it, with no inverted verb
 # before the comma, and the question goes on after it (« Quand on instruit un dossier, que
 # vérifie… ? », « Quand une collectivité soutient un projet, elle peut faire quoi ? »); « Quand le
 # programme a-t-il commencé, et avec qui ? » and « Quand est-ce que…, » still ask a date.
-NEEDS_DATE_RE = re.compile(r"\b(en quelle année|quelle année|quelle date|depuis quand|jusqu'à quand|"
-                           r"à partir de quand|calendrier|dates?|année de)\b|"
+NEEDS_DATE_RE = re.compile(r"\b(en quelle ann[ée]e|quelle ann[ée]e|quelle date|depuis quand|jusqu['’]?[àa] quand|"
+                           r"[àa] partir de quand|calendrier|dates?|ann[ée]e de|c['’]est quand|c['’][ée]tait quand|"
+                           r"(date|dater?|datent) de quand|pour quand)\b|"
                            r"^\W*(et\s+)?quand\b(?!(\s+(?![^\s?,]*-(t-)?(il|elle|ils|elles|on|ce)\b)[^\s?,]+){2,}"
                            r"\s*,[^?]*\w)|\bquand\s*\?", re.I)
 # « Combien de temps dure… ? » wants a duration: a number with its unit, not any number.
@@ -97,7 +100,12 @@ NEEDS_CONTACT_RE = re.compile(
     r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress)", re.I)
 NUMBER_RE = re.compile(
     r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
-    r"millions?|milliards?|moitié|tiers|quart)\b", re.I)
+    r"millions?|milliards?|moitié|tiers|quart|dizaines?|quinzaines?|vingtaines?|trentaines?|cinquantaines?|"
+    r"centaines?|milliers?)\b", re.I)
+# A count before what it counts, on accent-folded lowercase text.
+COUNT_RE = (r"(?:\b\d[\d .,]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|"
+            r"trente|quarante|cinquante|cent|mille|dizaines?|quinzaines?|vingtaines?|trentaines?|"
+            r"cinquantaines?|centaines?|milliers?|millions?))")
 YEAR_RE = re.compile(r"\b(1[89]|20)\d\d\b")
 DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
                      r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)
@@ -106,7 +114,7 @@ DURATION_RE = re.compile(
     r"quelques))\s+(ans?|années?|mois|semaines?|jours?|heures?)\b|\b(1[89]|20)\d\d\s*(-|–|à)\s*(1[89]|20)\d\d\b",
     re.I)
 # A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
-NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|sommes?|salaires?|rémunérations?|"
+NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|" + SUMS + r"|salaires?|rémunérations?|"
                             r"subventions? versées?|payer|paie)\b", re.I)
 MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
 # What a « combien de … » question counts.
@@ -154,6 +162,34 @@ QUANTITY_Q_RE = re.compile(
     r"capital|frais|taux|chiffre|effectif|salaire|rémunération)", re.I)
 
 
+# Where a sentence or a coordinated clause ends: « Je découvre le programme. En quelle année a-t-il
+# démarré, et avec quel labo ? » asks the year in its second sentence's first clause.
+_CLAUSE_END_RE = re.compile(r"[.!?;:]\s+|,\s*(?:et|mais|ou|puis)\b|\s+et\s+(?=(?:qui|quel\w*|comment|combien|où|"
+                            r"pourquoi|avec|par qui|à qui|de quel\w*)\b)", re.I)
+
+
+def asking_clause(question: str, asked: tuple[re.Pattern, ...]) -> str:
+    """The clause of `question` that holds the first match of `asked` (the whole question when
+    none matches, or when the clause says nothing beyond the asking words): the words that say
+    what the asked date or number is about are there, not in the context before it."""
+    hits = [m for rx in asked if (m := rx.search(question))]
+    if not hits:
+        return question
+    at = min(m.start() for m in hits)
+    start, end = 0, len(question)
+    for m in _CLAUSE_END_RE.finditer(question):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() >= at:
+            end = m.start()
+            break
+    clause = question[start:end]
+    bare = clause
+    for rx in asked:
+        bare = rx.sub(" ", bare)
+    return clause if analyze(content_words(bare)) else question
+
+
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
                      dated: str = "") -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
@@ -184,7 +220,7 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     if not (wants_date or wants_number or wants_duration):
         return False
     asked = (NEEDS_NUMBER_RE, NEEDS_DATE_RE, NEEDS_DURATION_RE, NEEDS_MONEY_RE)
-    stripped = question
+    stripped = asking_clause(question, asked)
     for rx in asked:
         stripped = rx.sub(" ", stripped)
     terms = set(analyze(content_words(stripped)))
@@ -193,9 +229,13 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     # as the stemmer makes « collectifs » of « collectivités »).
     # The user's word may not be the documents' (« combien de communes » for « 200 collectivités »):
     # the corpus words it stands for (synonyms.py) count too.
-    counted = COUNTED_RE.search(asked_form) if not wants_duration else None
-    nouns = [counted.group("noun"), *corpus_words(counted.group("noun"))] if counted else []
-    noun = re.compile(r"\b(" + "|".join(re.escape(fold(n).lower().rstrip("sx")) for n in nouns) + ")") if nouns else None
+    # « combien de collectivités…, et combien d'opérateurs… ? »: a count of any of them answers.
+    counted = [] if wants_duration else [m.group("noun") for m in COUNTED_RE.finditer(asked_form)]
+    nouns = [w for c in counted for w in (c, *corpus_words(c))]
+    # The number counts them: « environ 70 acteurs », « trois piliers », not « ces deux paramètres
+    # induisent des besoins en accompagnement » for « combien d'accompagnateurs ».
+    noun = re.compile(COUNT_RE + r"\s+(?:[\w'’·-]+\s+){0,3}?(" + "|".join(
+        re.escape(fold(n).lower().rstrip("sx")) for n in nouns) + ")") if nouns else None
     for line in lines:
         if noun is not None:
             if not noun.search(fold(line).lower()):

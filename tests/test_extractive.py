@@ -287,6 +287,38 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
                      dated="Les PTCE, une perspective ambitieuse 2013-05")
 
 
+def test_the_asked_type_is_read_in_the_clause_that_asks_it_and_counts_what_is_counted():
+    from assistant.asked import NEEDS_DATE_RE, NEEDS_MONEY_RE, NEEDS_NUMBER_RE, lacks_asked_type
+
+    # The context before the question (« Je découvre le réseau. ») and the clause after « , et »
+    # do not say what the date is about: the sentence must speak of what the asking clause names.
+    rare = {"decouvr": 6.0, "part": 5.0, "region": 4.0, "reseau": 2.0, "lanc": 3.0, "financ": 2.0}.get
+    q = "Je découvre le réseau des territoires. En quelle année a-t-il été lancé, et quelle région le finance ?"
+    assert not lacks_asked_type(q, q, ["Le réseau a été lancé en 2018."], lambda t: rare(t, 1.0))
+    assert lacks_asked_type(q, q, ["La région finance des territoires."], lambda t: rare(t, 1.0))
+    # « Sommes-nous obligés… ? » is the verb être, not an amount.
+    for q in ("Sommes-nous obligés de créer une association ?", "Nous ne sommes pas une SCIC : que faire ?"):
+        assert not NEEDS_MONEY_RE.search(q) and not NEEDS_NUMBER_RE.search(q), q
+        assert not lacks_asked_type(q, q, ["Une association n'est pas obligatoire."], idf)
+    assert NEEDS_MONEY_RE.search("Quelles sommes la Région verse-t-elle ?")
+    # Spoken forms of « quand » and unaccented typing ask a date too.
+    for q in ("c'est quand la prochaine rencontre ?", "jusqu'a quand peut-on candidater ?",
+              "ça date de quand ce dispositif ?", "en quelle annee a-t-il commencé ?"):
+        assert NEEDS_DATE_RE.search(q), q
+    # « combien d'accompagnateurs » wants a number that counts them (« 12 accompagnateurs »), not a
+    # number beside a word of the same family (« deux paramètres … en accompagnement »).
+    def lacks(q, lines):
+        return lacks_asked_type(q, q, lines, idf)
+
+    q = "Combien d'accompagnateurs compte l'annuaire ?"
+    assert lacks(q, ["Ces deux paramètres induisent des besoins en accompagnement."])
+    assert not lacks(q, ["L'annuaire recense 12 accompagnateurs."])
+    assert not lacks("Combien de collectivités adhèrent ?", ["Le réseau réunit une centaine de collectivités."])
+    # several counts asked: a count of any of them answers
+    q = "Combien de collectivités adhèrent au réseau, et combien d'opérateurs compte le dispositif ?"
+    assert not lacks(q, ["Le dispositif est composé de 6 opérateurs."])
+
+
 def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache):
     p = P("a", "Les coopérations se construisent dans un temps long. La coopération prend du temps et les projets "
                "se définissent chemin faisant. Ces deux paramètres induisent des besoins en financement sur la "
