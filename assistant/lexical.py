@@ -21,6 +21,12 @@ TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 # Elided articles (l'écho, d'acteurs, qu'il) are split off by TOKEN_RE on the apostrophe.
 
 
+# Users type the programme's name without its apostrophe (« coopter ») and the documents write
+# COOP'TER: read both as the documents' tokens, or « coopter » matches only the « coopter-assistant »
+# provenance lines of the project sheets.
+BARE_COOPTER_RE = re.compile(r"\bcoopter\b(?!-assistant)")
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -39,7 +45,16 @@ def _stopwords() -> frozenset[str]:
              "avant", "quelque", "chose", "vraiment", "exactement", "surtout", "généralement", "donc",
              "alors", "aussi", "encore", "existe", "faut", "doit", "doivent", "peux", "veux", "voudrais",
              "dire", "sais", "savoir", "concrètement", "plutôt", "bien", "très", "tout", "tous", "toutes"}
-    return frozenset(fold(w) for w in set(STOPWORDS_FRENCH) | extra)
+    return frozenset(fold(w) for w in set(STOPWORDS_FRENCH) | extra | COLLOQUIAL)
+
+
+# Spoken French that carries no subject (« c'est quoi ce truc, en gros ? », « j'ai l'impression
+# que… »). Absent from the documents, such a word would get the highest idf and count as missing
+# content in the abstention score, refusing the colloquial questions of newcomers.
+COLLOQUIAL = {"ça", "cela", "ceci", "truc", "trucs", "machin", "genre", "bref", "bon", "ben", "bah", "euh",
+              "hein", "voilà", "ok", "okay", "bonjour", "salut", "merci", "svp", "stp", "déjà", "peu",
+              "beaucoup", "plein", "dessus", "dedans", "rien", "vrai", "avoir", "impression", "veut",
+              "voudrait", "voudrions", "dois", "devons", "vient"}
 
 
 # Words that say what form of answer is wanted, not what it is about: « Que signifie le sigle
@@ -70,7 +85,8 @@ def content_words(question: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """French analyzer: tokens -> stop words out -> Snowball stem -> accents folded."""
-    words = [w for w in TOKEN_RE.findall(text.lower().replace("’", "'")) if not w.isdigit() or len(w) == 4]
+    text = BARE_COOPTER_RE.sub("coop'ter", text.lower().replace("’", "'"))
+    words = [w for w in TOKEN_RE.findall(text) if not w.isdigit() or len(w) == 4]
     stop = _stopwords()
     words = [w for w in words if fold(w) not in stop and len(w) > 1]
     return [fold(s) for s in _stemmer().stemWords(words)]

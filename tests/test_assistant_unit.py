@@ -345,6 +345,28 @@ def test_bm25_searches_the_content_words_not_the_form_words(tmp_path):
     assert top and top[0].doc_id == "b"
 
 
+def test_the_programme_name_typed_without_its_apostrophe_finds_the_programme(tmp_path):
+    """« coopter » is COOP'TER: it must not match only the « coopter-assistant » provenance line of
+    a project sheet. And spoken filler (« ça », « truc ») is no content to look for."""
+    from assistant.engine import Assistant
+    from assistant.lexical import analyze
+    from assistant.settings import Settings
+
+    from .conftest import front, write
+
+    assert analyze("coopter") == analyze("COOP'TER") == analyze("Coop’ter")
+    assert analyze("coopter-assistant") != analyze("COOP'TER assistant")
+    assert analyze("c'est quoi ce truc, ça a démarré quand ?") == analyze("démarré")
+    root = tmp_path / "corpus"
+    write(root / "a.md", front("Fiche") + "## Le projet\n\nUn projet local de mobilité.\n\nFiche rédigée par "
+          "l'équipe du projet coopter-assistant.\n")
+    write(root / "b.md", front("Programme") + "## Histoire\n\nCOOP'TER a démarré en 2020 avec un laboratoire.\n")
+    settings = Settings(corpus_dir=root, store=tmp_path / "store", embed_model="fake:hashing")
+    run(settings)
+    top = Assistant(settings).retriever.retrieve("coopter ça a démarré en quelle année ?", "public", mode="bm25")
+    assert top and top[0].doc_id == "b"
+
+
 def test_a_question_that_crosses_sources_reads_more_passages(bot, settings):
     from assistant.asked import CROSS_SOURCE_Q_RE
 
