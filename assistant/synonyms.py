@@ -16,7 +16,8 @@ from .lexical import analyze
 # user words -> words of the documents
 GROUPS: list[tuple[str, str]] = [
     ("mairie mairies commune communes municipalité municipalités ville villes intercommunalité "
-     "intercommunalités métropole département départements région régions élu élus élue élues",
+     "intercommunalités interco intercos agglo agglos agglomération agglomérations epci métropole département "
+     "départements région régions élu élus élue élues",
      "collectivité collectivités"),
     ("aide aides subvention subventions argent financer financement financements financeur financeurs "
      "fonds budget", "financement financer"),
@@ -25,7 +26,9 @@ GROUPS: list[tuple[str, str]] = [
     ("asso assos association associations", "associations"),
     ("boîte boîtes entreprise entreprises société sociétés pme tpe", "entreprises"),
     ("coopérative coopératives scic scop", "scic coopératives"),
-    ("exemple exemples cas retour retours", "expérience"),
+    ("exemple exemples cas retour retours expé expés", "expérience"),
+    ("boulot boulots job jobs", "emploi emplois"),
+    ("galère galères difficulté difficultés obstacle obstacles écueil écueils", "défis freins"),
 ]
 
 
