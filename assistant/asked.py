@@ -191,7 +191,7 @@ def asking_clause(question: str, asked: tuple[re.Pattern, ...]) -> str:
 
 
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
-                     dated: str = "") -> bool:
+                     dated: str = "", contexts: list[str] | None = None) -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
     contact details, or the holder of a post (« qui préside… ? »), and no chosen line gives one
     about what `question` names: a year is not a
@@ -236,11 +236,14 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     # induisent des besoins en accompagnement » for « combien d'accompagnateurs ».
     noun = re.compile(COUNT_RE + r"\s+(?:[\w'’·-]+\s+){0,3}?(" + "|".join(
         re.escape(fold(n).lower().rstrip("sx")) for n in nouns) + ")") if nouns else None
-    for line in lines:
+    # A line's passage title and section say what it is about (« Il a débuté en 2020 » under
+    # « Historique du programme »).
+    contexts = contexts or [""] * len(lines)
+    for line, context in zip(lines, contexts):
         if noun is not None:
             if not noun.search(fold(line).lower()):
                 continue
-        elif key and not (key & set(analyze(line))):
+        elif key and not (key & set(analyze(f"{line} {context}"))):
             continue
         if wants_duration and DURATION_RE.search(line):
             return False

@@ -291,7 +291,8 @@ def compose(
         why.append("team")
         return None
     dated = " ".join(f"{p.title} {p.meta.get(K_DATE, '')}" for p, _, _ in lines)
-    if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated):
+    if not lines or lacks_asked_type(focus or question, question, [text for _, text, _ in lines], idf, dated,
+                                     [f"{p.title} {p.section}" for p, _, _ in lines]):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, shown, cache, idf, focus, "", next_passage, budget_words, max_items,
                            prior_docs, named_docs, prior_sections, pointed, authors, given_penalty, why=why)

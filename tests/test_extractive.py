@@ -317,6 +317,12 @@ def test_the_asked_type_is_read_in_the_clause_that_asks_it_and_counts_what_is_co
     # several counts asked: a count of any of them answers
     q = "Combien de collectivités adhèrent au réseau, et combien d'opérateurs compte le dispositif ?"
     assert not lacks(q, ["Le dispositif est composé de 6 opérateurs."])
+    # « Il a été fondé en 2010 », under the section « Le Labo de l'ESS », is about the Labo.
+    q = "En quelle année le Labo de l'ESS a-t-il été fondé ?"
+    names = {"labo": 5.0, "ess": 4.0}.get
+    assert lacks_asked_type(q, q, ["Il a été fondé en 2010."], lambda t: names(t, 1.0))
+    assert not lacks_asked_type(q, q, ["Il a été fondé en 2010."], lambda t: names(t, 1.0),
+                                contexts=["Présentation — Le Labo de l'ESS"])
 
 
 def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache):
