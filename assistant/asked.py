@@ -53,8 +53,10 @@ COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 # « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
 HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)
+# « c'est quoi », as typed: « cest quoi », « c quoi », « c koi ».
+SPOKEN_WHAT = r"\bc['’]?\s?est (?:quoi|koi)\b|\bc (?:quoi|koi)\b"
 DEF_Q_RE = re.compile(
-    r"(qu'?est[- ]ce qu|c'est quoi|que signifie|que veut dire|définition|définir|sigle|acronyme|"
+    r"(qu'?est[- ]ce qu|" + SPOKEN_WHAT + r"|que signifie|que veut dire|définition|définir|sigle|acronyme|"
     r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste|définit|définissent)",
     re.I,
 )
@@ -65,7 +67,7 @@ EXPERIENCE_Q_RE = re.compile(
     re.I,
 )
 DEF_SUBJECT_RE = re.compile(
-    r"(?:qu'?est[- ]ce qu(?:e|')|c'est quoi|que signifie|que veut dire|qu'appelle-t-on|"
+    r"(?:qu'?est[- ]ce qu(?:e|')|" + SPOKEN_WHAT + r"|que signifie|que veut dire|qu'appelle-t-on|"
     r"à quoi correspond|qui est|en quoi consiste|définit(?:-il|-elle|-on)?|définissent(?:-ils|-elles)?)\s*"
     r"(?:exactement\s+)?(?:le sigle |l'acronyme )?(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$",
     re.I,

@@ -54,7 +54,7 @@ def _stopwords() -> frozenset[str]:
 COLLOQUIAL = {"ça", "cela", "ceci", "truc", "trucs", "machin", "genre", "bref", "bon", "ben", "bah", "euh",
               "hein", "voilà", "ok", "okay", "bonjour", "salut", "merci", "svp", "stp", "déjà", "peu",
               "beaucoup", "plein", "dessus", "dedans", "rien", "vrai", "avoir", "impression", "veut",
-              "voudrait", "voudrions", "dois", "devons", "vient"}
+              "voudrait", "voudrions", "dois", "devons", "vient", "cest", "koi"}
 
 
 # Words that say what form of answer is wanted, not what it is about: « Que signifie le sigle
@@ -64,7 +64,7 @@ FORM_WORDS_RE = re.compile(
     r"\b(signifie(nt)?|veut dire|sigle|acronyme|abréviation|définition|définir|désigne(nt)?|"
     r"correspond(ent)?|en quelle année|quelle année|année|date|explique[rz]?|présente[rz]?|"
     r"parle[rz]?|décri(re|s|vez)|résume[rz]?|exemples?|liste[rz]?|cite[rz]?|principa(les?|ux)|"
-    r"c'est quoi|qu'est-ce que|qu'est-ce qu'|en gros|en bref|à quoi sert|sert|servent|"
+    r"c'est quoi|c ?est (quoi|koi)|c (quoi|koi)|qu'est-ce que|qu'est-ce qu'|en gros|en bref|à quoi sert|sert|servent|"
     r"aujourd'hui|actuellement|en ce moment|"
     # « que disent les documents… », « selon les textes »: the corpus itself, not a subject
     r"(les|ces|des|vos) (documents|textes|sources)|disent|décrivent|évoquent|mentionnent|abordent)\b",

@@ -325,6 +325,16 @@ def test_the_asked_type_is_read_in_the_clause_that_asks_it_and_counts_what_is_co
                                 contexts=["Présentation — Le Labo de l'ESS"])
 
 
+def test_c_est_quoi_as_typed_asks_a_definition():
+    from assistant.asked import definition_subject, question_kind
+    from assistant.lexical import analyze, content_words
+
+    for q, subject in (("c quoi un PTCE ?", "PTCE"), ("cest quoi l'ÉFC", "ÉFC"), ("C koi la Fabrique ?", "Fabrique"),
+                       ("c'est quoi un PTCE ?", "PTCE")):
+        assert question_kind(q) == "definition" and definition_subject(q) == subject, q
+        assert analyze(content_words(q)) == analyze(subject), q  # the form words are no content
+
+
 def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache):
     p = P("a", "Les coopérations se construisent dans un temps long. La coopération prend du temps et les projets "
                "se définissent chemin faisant. Ces deux paramètres induisent des besoins en financement sur la "
