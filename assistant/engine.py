@@ -9,20 +9,11 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
-from .asked import (
-    CROSS_SOURCE_Q_RE,
-    REFERS_BACK_RE,
-    RESOURCE_Q_RE,
-    SOURCES_Q_RE,
-    name_terms,
-    named_authors,
-    question_kind,
-    question_names,
-)
+from .asked import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SOURCES_Q_RE, name_terms, named_authors, question_names
 from .conversation import (
     Conversation,
     Turn,
@@ -81,10 +72,6 @@ def clean_question(question: str | None) -> str:
 
 
 CROSS_SOURCE_EXTRA = 3  # passages added for a question that crosses sources, tuned on the dev split
-SHEET_TYPE = "fiche-projet"  # the documents that tell past experiences
-SHEETS_WANTED = 3  # project sheets an experience question should hear
-# Asking for cases (« des exemples », « vos retours d'expérience ») rather than for a resource.
-EXAMPLES_Q_RE = re.compile(r"\b(exemples?|expériences?|cas concrets?|réalisations?)\b", re.I)
 AUTHOR_POOL = 40  # passages searched for each named author's own best ones
 AUTHOR_PASSAGES = 2  # passages each named author brings at most
 
@@ -144,7 +131,6 @@ class Assistant:
         if k is not None:
             passages += self._named_passages(question, role, filters, passages)
         passages += self._author_passages(question, standalone, role, filters, passages)
-        passages += self._sheet_passages(question, standalone, role, filters, passages)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return role, question, standalone, passages, timings
 
@@ -164,28 +150,6 @@ class Assistant:
                     seen.add(p.chunk_id)
                     out.append(p)
                     break
-        return out
-
-    def _sheet_passages(self, question, standalone, role, filters, have) -> list[Passage]:
-        """« Vous avez des exemples de collectivités qui… ? »: the project sheets tell past
-        experiences. When retrieval brought fewer than two, the best passage of each of the best
-        sheets joins (a search among sheets only, within the user's filters), so that the answer
-        can give one line per experience."""
-        if (question_kind(question) != "experience" or not EXAMPLES_Q_RE.search(question)
-                or RESOURCE_Q_RE.search(question) or (filters and filters.types)):
-            return []
-        sheets = {p.doc_id for p in have if p.type == SHEET_TYPE}
-        if len(sheets) >= 2:
-            return []
-        only = replace(filters, types=[SHEET_TYPE]) if filters else Filters(types=[SHEET_TYPE])
-        seen = {p.chunk_id for p in have}
-        out: list[Passage] = []
-        for p in self.retriever.retrieve(standalone, role, only, k=2 * SHEETS_WANTED):
-            if len(sheets) >= SHEETS_WANTED:
-                break
-            if p.doc_id not in sheets and p.chunk_id not in seen:
-                sheets.add(p.doc_id)
-                out.append(p)
         return out
 
     def authors_named(self, question: str, role: str) -> list[tuple[str, frozenset[str]]]:

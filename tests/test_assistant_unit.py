@@ -367,35 +367,6 @@ def test_the_programme_name_typed_without_its_apostrophe_finds_the_programme(tmp
     assert top and top[0].doc_id == "b"
 
 
-def test_a_question_asking_for_examples_hears_the_project_sheets(tmp_path):
-    """« Vous avez des exemples de… ? »: when retrieval brings no project sheet (a guide says the
-    question's words more often), the best sheets join and the answer gives one line per sheet."""
-    from assistant.engine import Assistant
-    from assistant.settings import Settings
-
-    from .conftest import front, write
-
-    root = tmp_path / "corpus"
-    guide = "".join(f"## Levier {i}\n\nDes collectivités soutiennent les coopérations : exemples de leviers, "
-                    f"le levier {i} pour les collectivités qui soutiennent les coopérations.\n\n" for i in range(6))
-    write(root / "guide.md", front("Guide des collectivités", doc_type="guide") + guide + "\n")
-    for name, town in (("lille", "Lille"), ("nantes", "Nantes"), ("pau", "Pau")):
-        write(root / f"{name}.md", front(f"Fiche projet : {town}", doc_type="fiche-projet")
-              + f"## Le projet\n\nLa ville de {town} a ouvert un tiers-lieu coopératif avec ses habitants.\n")
-    settings = Settings(corpus_dir=root, store=tmp_path / "store", embed_model="fake:hashing", top_k=3,
-                        abstain_threshold=0.0)  # the fake embedder gives low confidence
-    run(settings)
-    bot = Assistant(settings)
-    q = "Vous avez des exemples de collectivités qui soutiennent les coopérations ?"
-    assert not any(p.type == "fiche-projet" for p in bot.retriever.retrieve(q, "public"))
-    ans = bot.ask(q, role="public")
-    sheets = {c.doc_id for c in ans.citations if c.doc_id != "guide"}
-    assert len(sheets) >= 2 and "**Fiche projet :" in ans.answer, ans.answer
-    # asking for a document that presents them is asking for a resource, not for the cases
-    assert not bot._sheet_passages("Il existe un document qui présente des exemples de projets ?",
-                                   q, "public", None, [])
-
-
 def test_a_question_that_crosses_sources_reads_more_passages(bot, settings):
     from assistant.asked import CROSS_SOURCE_Q_RE
 
