@@ -141,7 +141,9 @@ BEYOND_MONEY_RE = re.compile(
 # « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »: a resource
 # is asked for; reference lines (titles, links), never answer content otherwise, are then the answer.
 RESOURCE_Q_RE = re.compile(
-    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport|carnet|annuaire)s?|"
+    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport|carnet|annuaire|"
+    r"journal|journaux|lettre|revue)s?|(comment s['’]appelle|le (nom|titre) d[eu]) (le |la |l['’])?(journal|lettre|"
+    r"revue|publication|carnet|annuaire|guide|document|rapport)|"
     r"(existe-t-il|(il )?(y a|existe)(-t-il)?) (un|une|des) (document|liste|publication|annuaire|carnet|référence|"
     r"lecture|ressource|texte)s?|(lectures?|références?|ressources?|publications?) (conseillée|recommandée|à lire)s?|"
     r"(sélection|liste) de (lectures|ressources|références|publications)|citer la publication|la publication où)",

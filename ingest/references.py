@@ -23,6 +23,9 @@ REFERENCE_LINE_RE = re.compile(
 # « Titre, Éditeur, 2022. », « Carnet des projets – ADEME. 2024 »: a short line ending in a date.
 BIBLIO_RE = re.compile(r"^.{0,160}[,.–—]\s*((janvier|février|mars|avril|mai|juin|juillet|août|"
                        r"septembre|octobre|novembre|décembre)\s+)?(19|20)\d\d\.?$", re.I)
+# A dated issue's title: « Cap sur COOP'TER Janvier 2025 – Le journal du programme… ».
+DATED_TITLE_RE = re.compile(r"^[^.!?]{0,80}\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
+                            r"novembre|décembre)\s+(19|20)\d\d\s*[–—]\s*[^.!?]{0,160}$", re.I)
 # A resource's title standing alone: « Annuaire des accompagnateurs COOP'TER ».
 RESOURCE_RE = re.compile(r"^(carnet|annuaire|guide|site( internet)?|publication|rapport|points? de rep[èe]re|"
                          r"lettre|dossier|webinaire|vidéo|boîte à outils)\b[^.!?]{0,120}$", re.I)
@@ -31,7 +34,8 @@ RESOURCE_RE = re.compile(r"^(carnet|annuaire|guide|site( internet)?|publication|
 def is_reference(line: str) -> bool:
     """Bibliographic lines, links and provenance notes: searchable, never answer content."""
     line = ITEM_RE.sub("", line.strip()).strip()
-    return bool(REFERENCE_LINE_RE.search(line) or BIBLIO_RE.match(line) or RESOURCE_RE.match(line))
+    return bool(REFERENCE_LINE_RE.search(line) or BIBLIO_RE.match(line) or RESOURCE_RE.match(line)
+                or DATED_TITLE_RE.match(line))
 
 
 def is_reference_section(section: str) -> bool:

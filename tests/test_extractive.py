@@ -106,11 +106,19 @@ def test_reference_lines_are_never_answer_material(cache):
     assert is_reference("Points de RepèrESS : PTCE et collectivité, RTES, 2022.")
     assert is_reference("Fiche rédigée par l'équipe à partir de la page de l'Avise.")
     assert not is_reference("Le Labo de l'ESS, fondé en 2010, est un think tank.")
+    # a dated issue's title, not a sentence (« en quelle année ? » preferred it for its year)
+    assert is_reference("- Cap sur le réseau Janvier 2025 – Le journal du programme des territoires")
+    assert not is_reference("En janvier 2025 – après deux ans de travaux – le programme a changé.")
     assert parse_passage("- Guide, RTES, 2022.", section="Pour aller plus loin") == []
     p = P("a", "Fiche rédigée par l'équipe du projet à partir de la page de l'Avise.\n\n"
                "La Fabrique à initiatives est un dispositif d'innovation sociale animé par l'Avise.")
     got = compose("Qu'est-ce que la Fabrique à initiatives ?", [p], cache, idf)
     assert "Fiche rédigée" not in got.text and "dispositif d'innovation sociale" in got.text
+    # …unless the question asks for the publication itself
+    p = P("a", "Le réseau publie ses travaux.\n\n- Cap sur le réseau Janvier 2025 – Le journal du programme")
+    got = compose("Comment s'appelle le journal du réseau publié en janvier 2025 ?", [p], cache, idf)
+    assert "Cap sur le réseau" in got.text
+    assert "Cap sur le réseau" not in compose("Qu'est-ce que le réseau publie ?", [p], cache, idf).text
 
 
 def test_a_follow_up_is_steered_by_its_own_words_and_does_not_repeat(cache):
