@@ -56,7 +56,7 @@ HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(
 # « c'est quoi », as typed: « cest quoi », « c quoi », « c koi ».
 SPOKEN_WHAT = r"\bc['’]?\s?est (?:quoi|koi)\b|\bc (?:quoi|koi)\b"
 DEF_Q_RE = re.compile(
-    r"(qu'?est[- ]ce qu|" + SPOKEN_WHAT + r"|que signifie|que veut dire|définition|définir|sigle|acronyme|"
+    r"(qu'?est[- ]ce qu|" + SPOKEN_WHAT + r"|que signifie|que veut dire|veut dire quoi|signifie quoi|définition|définir|sigle|acronyme|"
     r"qu'appelle|désigne|à quoi correspond|qui est\b|qu'entend-on|en quoi consiste|définit|définissent)",
     re.I,
 )
@@ -276,9 +276,22 @@ NAMED_AS_RE = re.compile(
     r"(?:un |une |le |la |les |l'|des |du )?(.+?)\s*\??$", re.I)
 
 
+# The subject first: « PTCE, ça veut dire quoi ? », « l'ÉFC c'est quoi au juste ? ».
+DEF_SUBJECT_FIRST_RE = re.compile(
+    r"^\W*(?:et\s+)?(?:le sigle |l'acronyme )?(?:un |une |le |la |les |l'|des |du )?(.+?)\s*,?\s+(?:ça|ca|cela|c['’]?\s?est|ce)\s+"
+    r"(?:veut dire|signifie|désigne|est)?\s*(?:quoi|koi)\b", re.I)
+
+
+# What may follow « c'est quoi » without being its subject (« l'ÉFC, c'est quoi au juste ? »).
+NO_SUBJECT_RE = re.compile(r"^(au juste|en fait|exactement|concrètement|donc|alors|déjà|en gros|ça|ca)?\W*$", re.I)
+
+
 def definition_subject(question: str) -> str:
-    named = NAMED_AS_RE.search(question.strip().replace("’", "'"))
-    m = named or DEF_SUBJECT_RE.search(question.strip())
+    q = question.strip()
+    named = NAMED_AS_RE.search(q.replace("’", "'"))
+    m = named or DEF_SUBJECT_RE.search(q)
+    if not m or NO_SUBJECT_RE.match(m.group(1).strip(" «»\"'?")):
+        m = DEF_SUBJECT_FIRST_RE.search(q) or m
     if not m:
         return ""
     subject = m.group(1).strip(" «»\"'?")

@@ -341,6 +341,11 @@ def test_c_est_quoi_as_typed_asks_a_definition():
                        ("c'est quoi un PTCE ?", "PTCE")):
         assert question_kind(q) == "definition" and definition_subject(q) == subject, q
         assert analyze(content_words(q)) == analyze(subject), q  # the form words are no content
+    # the subject first: « PTCE, ça veut dire quoi ? »
+    for q, subject in (("PTCE ça veut dire quoi en fait ?", "PTCE"), ("l'ÉFC c'est quoi au juste ?", "ÉFC"),
+                       ("Et la Fabrique, c'est quoi ?", "Fabrique"), ("Le sigle ECT, ça signifie quoi ?", "ECT")):
+        assert question_kind(q) == "definition" and definition_subject(q) == subject, q
+    assert question_kind("Comment on fait, ça coûte quoi ?") != "definition"
 
 
 def test_a_sentence_that_points_back_comes_after_the_sentence_it_points_to(cache):
