@@ -100,14 +100,14 @@ NEEDS_CONTACT_RE = re.compile(
     r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
     # « on s'adresse où ? », not « À qui s'adresse le troisième pilier ? » (its audience)
     r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress)", re.I)
-NUMBER_RE = re.compile(
-    r"\d|\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|cent|mille|"
-    r"millions?|milliards?|moitié|tiers|quart|dizaines?|quinzaines?|vingtaines?|trentaines?|cinquantaines?|"
-    r"centaines?|milliers?)\b", re.I)
+# Numbers in words, and the approximate ones (« une centaine »); written without accents, so that
+# they read the same on accent-folded text.
+NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
+                r"cinquante|soixante|cent|mille|millions?|milliards?|dizaines?|quinzaines?|vingtaines?|"
+                r"trentaines?|cinquantaines?|centaines?|milliers?")
+NUMBER_RE = re.compile(r"\d|\b(" + NUMBER_WORDS + r"|moitié|tiers|quart)\b", re.I)
 # A count before what it counts, on accent-folded lowercase text.
-COUNT_RE = (r"(?:\b\d[\d .,]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|"
-            r"trente|quarante|cinquante|cent|mille|dizaines?|quinzaines?|vingtaines?|trentaines?|"
-            r"cinquantaines?|centaines?|milliers?|millions?))")
+COUNT_RE = r"(?:\b\d[\d .,]*|\b(?:" + NUMBER_WORDS + r"))"
 YEAR_RE = re.compile(r"\b(1[89]|20)\d\d\b")
 DATE_RE = re.compile(r"\b(1[89]|20)\d\d\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
                      r"octobre|novembre|décembre|printemps|été|automne|hiver)\b", re.I)

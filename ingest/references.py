@@ -20,12 +20,11 @@ REFERENCE_LINE_RE = re.compile(
     r"|^pour (en savoir plus|aller plus loin)\b",
     re.I,
 )
+MONTHS = r"(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
 # « Titre, Éditeur, 2022. », « Carnet des projets – ADEME. 2024 »: a short line ending in a date.
-BIBLIO_RE = re.compile(r"^.{0,160}[,.–—]\s*((janvier|février|mars|avril|mai|juin|juillet|août|"
-                       r"septembre|octobre|novembre|décembre)\s+)?(19|20)\d\d\.?$", re.I)
+BIBLIO_RE = re.compile(r"^.{0,160}[,.–—]\s*(" + MONTHS + r"\s+)?(19|20)\d\d\.?$", re.I)
 # A dated issue's title: « Cap sur COOP'TER Janvier 2025 – Le journal du programme… ».
-DATED_TITLE_RE = re.compile(r"^[^.!?]{0,80}\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
-                            r"novembre|décembre)\s+(19|20)\d\d\s*[–—]\s*[^.!?]{0,160}$", re.I)
+DATED_TITLE_RE = re.compile(r"^[^.!?]{0,80}\b" + MONTHS + r"\s+(19|20)\d\d\s*[–—]\s*[^.!?]{0,160}$", re.I)
 # A resource's title standing alone: « Annuaire des accompagnateurs COOP'TER ».
 RESOURCE_RE = re.compile(r"^(carnet|annuaire|guide|site( internet)?|publication|rapport|points? de rep[èe]re|"
                          r"lettre|dossier|webinaire|vidéo|boîte à outils)\b[^.!?]{0,120}$", re.I)
