@@ -150,6 +150,13 @@ async def _session(browser, url: str, i: int, role: str, doc_id: str, opening: a
             if "▌" not in (await answer.inner_text()):
                 break
             await asyncio.sleep(0.5)
+        # The interim « Documents consultés » list stays until the final render replaces it with
+        # the source cards (or with nothing, for a refusal): wait for that render too (30 s at most).
+        for _ in range(60):
+            text = await answer.inner_text()
+            if "Documents consultés" not in text or "Sources" in text.splitlines():
+                break
+            await asyncio.sleep(0.5)
         cards = answer.locator('[data-testid="stExpander"]')
         if await answer.get_by_text("Sources", exact=True).count():
             await cards.first.wait_for(timeout=30_000)
