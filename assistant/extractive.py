@@ -52,7 +52,16 @@ from .asked import (
 from .lexical import analyze
 from .schema import K_DATE, Passage, fold
 from .synonyms import related
-from .units import NEEDS_ANTECEDENT_RE, OPENS_RE, SentenceCache, Unit, parse_passage, read_units
+from .units import (
+    NEEDS_ANTECEDENT_RE,
+    OPENS_RE,
+    SentenceCache,
+    Unit,
+    after_colon,
+    item_context,
+    parse_passage,
+    read_units,
+)
 
 # A sentence that opens on what the previous one named (« Ces approches cibleront… », « Elle
 # réunit… ») elaborates it: it comes with it.
@@ -748,7 +757,8 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             cited.append(pi)
         n = cited.index(pi) + 1
         highlights.setdefault(n, []).append(re.sub(r"^\*\*.*?\*\* — ", "", text))
-        # A lone item (« Et qui le finance ? » → one partner of a list) reads as a sentence.
+        # A lone item (« Et qui le finance ? » → one partner of a list) reads as a sentence, after
+        # what introduces it when it has no main clause of its own and that was not just said.
         lone = is_item and not (k > 0 and lines[k - 1][2]) and not (k + 1 < len(lines) and lines[k + 1][2])
         if is_item and not lone:
             if prose:
@@ -758,6 +768,9 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             out.append(f"- {item[:1].upper() + item[1:]} [{n}]")
         elif lone:
             item = text.rstrip(" .;,")
+            label = item_context(p.text, p.section, item)
+            if label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
+                item = f"{label} : {after_colon(item)}"
             prose.append(f"{_clean_end(item[:1].upper() + item[1:])} [{n}]")
         else:
             before_list = k + 1 < len(lines) and lines[k + 1][2] and text.rstrip().endswith(":")

@@ -156,6 +156,46 @@ def parse_passage(text: str, section: str = "", continues: bool = False,
     return out
 
 
+# A list item that reads alone (« Il s'agit de… », « La Région finance… ») needs no introduction.
+READS_ALONE_RE = re.compile(r"^(il|elle|ils|elles|on|nous|c['’]est|ce sont)\b", re.I)
+# A word that opens an item with no main clause and is written in lower case after a colon:
+# a determiner, or an infinitive (« Adapter les modes de contractualisation… »).
+LOWER_AFTER_COLON_RE = re.compile(r"^(l['’]|(le|la|les|un|une|des|du|de|d['’]|[a-zà-ÿ-]+(er|ir|re))\b)", re.I)
+
+
+def item_context(text: str, section: str, item: str) -> str:
+    """What introduces a list item said alone, so that it does not read as a fragment: the line
+    that opens its list in the passage (« Les collectivités peuvent : »), else the passage's
+    section heading (« Les leviers des collectivités pour soutenir les coopérations »), without
+    numbering or final colon. "" when the item reads alone (a subject, then a verb) or neither
+    reads as a label."""
+    item = item.strip().rstrip(" .;,")
+    if UNPUNCTUATED_SENTENCE_RE.match(item) or READS_ALONE_RE.match(item) or is_reference(item):
+        return ""
+    units = parse_passage(text, section, references=True)
+    for k, (t, kind, block, _) in enumerate(units):
+        if kind == "item" and t.rstrip(" .;,") == item:
+            j = k
+            while j >= 0 and units[j][1] == "item":
+                j -= 1
+            intro = units[j][0] if j >= 0 and units[j][1] == "intro" and units[j][2] == block else ""
+            # the tail of a sentence cut by the chunker (« ou dans des structures… ») introduces nothing
+            if intro[:1].isupper() and not DANGLING_RE.match(intro) and not re.search(r"[;,]$", intro) \
+                    and len(intro.split()) <= 35:
+                return intro.rstrip(" :.")
+            break
+    heading = re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", section.split(" > ")[-1]).strip()
+    if heading and not heading.endswith("?") and len(heading.split()) <= 15:
+        return heading.rstrip(" :.")
+    return ""
+
+
+def after_colon(item: str) -> str:
+    """The item as it reads after « … : »: a determiner or an infinitive in lower case, a name as
+    written."""
+    return item[:1].lower() + item[1:] if LOWER_AFTER_COLON_RE.match(item) else item
+
+
 def read_units(passages: list[Passage], references: bool = False) -> list[Unit]:
     units: list[Unit] = []
     for pi, p in enumerate(passages):

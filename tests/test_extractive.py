@@ -9,7 +9,7 @@ import pytest
 from assistant.asked import definition_subject, named_authors, question_kind
 from assistant.extractive import compose
 from assistant.schema import Passage
-from assistant.units import SentenceCache, parse_passage
+from assistant.units import SentenceCache, after_colon, item_context, parse_passage
 from ingest.embedder import HashingEmbedder
 from ingest.references import is_reference
 
@@ -643,6 +643,36 @@ def test_a_line_announcing_what_is_not_brought_is_left_out_and_a_lone_item_reads
         if re.search(r":\s*\[\d+\]$", line):
             assert k + 1 < len(lines) and lines[k + 1].startswith("- "), got.text
     assert "- La Région" not in got.text  # one item alone is a sentence, not a one-line list
+
+
+def test_a_lone_item_without_a_main_clause_is_said_after_what_introduces_it(cache):
+    # The list's introduction sits in the previous chunk: the section heading says what the item is.
+    levers = P("a", "- Former agent·e·s et élu·e·s aux coopérations territoriales\n"
+                    "- Soutenir des dynamiques collectives dans la durée (financements pluriannuels)\n"
+                    "- Appuyer la structuration d'un écosystème d'accompagnement",
+               section="3. Les leviers des collectivités pour soutenir les coopérations (suite)", position=4)
+    other = P("b", "La coopération prend du temps et les projets se définissent chemin faisant.", doc="guides/h")
+    got = compose("Faut-il former les élus aux coopérations territoriales ?", [levers, other], cache, idf)
+    assert got is not None
+    assert got.text.startswith("Les leviers des collectivités pour soutenir les coopérations : former agent·e·s"), got.text
+    assert "(suite)" not in got.text and "- " not in got.text  # still a sentence, not a one-line list
+
+
+def test_item_context_reads_the_list_introduction_then_the_heading():
+    text = ("Plusieurs bonnes pratiques sont recommandées pour la pérennité de l'activité :\n"
+            "- Penser à impliquer les citoyens dans la dynamique\n- Qualifier les besoins locaux")
+    assert item_context(text, "Construire", "Penser à impliquer les citoyens dans la dynamique") == (
+        "Plusieurs bonnes pratiques sont recommandées pour la pérennité de l'activité")
+    assert after_colon("Penser à impliquer") == "penser à impliquer"
+    assert after_colon("Toulouse Métropole, qui soutient") == "Toulouse Métropole, qui soutient"
+    # The tail of a sentence cut by the chunker introduces nothing: the heading does.
+    cut = "ou dans des structures telles les SCIC :\n- Adapter les modes de contractualisation\n- Former les élus"
+    assert item_context(cut, "3. Les leviers des collectivités", "Adapter les modes de contractualisation") == (
+        "Les leviers des collectivités")
+    # An item that reads alone, a heading that is a question, a reference: nothing added.
+    assert item_context(cut, "Leviers", "La Région est le premier financeur du Générateur BFC") == ""
+    assert item_context("- Un partage d'expérience\n- Un travail sur le collectif",
+                        "1. Coopérations territoriales, de quoi parle-t-on ?", "Un partage d'expérience") == ""
 
 
 def test_a_sentence_that_elaborates_the_chosen_one_comes_with_it(cache):
