@@ -152,6 +152,9 @@ def parse_passage(text: str, section: str = "", continues: bool = False,
         block += 1
         for j, sent in enumerate(_sentences(body)):
             frag = (i == 0 and j == 0 and continues and (sent[:1].islower() or bool(DANGLING_RE.match(sent))))
+            # « … en utilisant les atouts de l'action couplée à la recherche. » ends the sentence
+            # that opened the list above it: a tail, wherever it stands.
+            frag = frag or sent.startswith(("…", "..."))
             out.append((sent, "sentence", block, frag))
     return out
 

@@ -743,6 +743,17 @@ def test_an_item_glued_to_the_next_paragraph_is_split_and_its_announcement_leads
     assert {u[2] for u in units if u[0].startswith("Il s'agit")} == {intro[0][2]}
 
 
+def test_a_sentence_opening_on_an_ellipsis_is_the_tail_of_another_and_never_answers_alone(cache):
+    text = ("L'objectif principal du programme est de produire de nouvelles connaissances pour :\n"
+            "- aider les coopérations à émerger,\n- évaluer leurs effets,\n\n"
+            "… en utilisant les atouts de l'action couplée à la recherche.\n\n"
+            "Le programme est ouvert à toutes les coopérations territoriales.")
+    units = parse_passage(text)
+    assert [u[3] for u in units if u[0].startswith("…")] == [True]
+    got = compose("Qu'est-ce que l'action couplée à la recherche apporte au programme ?", [P("a", text)], cache, idf)
+    assert got is None or not got.text.startswith("…"), got.text
+
+
 def test_the_document_a_question_names_is_preferred_and_the_source_own_questions_are_not_answers(cache):
     note = P("a", "Les PTCE doivent relever le défi de la coopération externe entre structures.", doc="notes/demoustier-2013",
              title="Note 2013", type_="note")
