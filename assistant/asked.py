@@ -99,7 +99,11 @@ NEEDS_CONTACT_RE = re.compile(
     r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
     r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
     # « on s'adresse où ? », not « À qui s'adresse le troisième pilier ? » (its audience)
-    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress)", re.I)
+    r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress|"
+    # « à qui j'écris ? », « à qui dois-je m'adresser ? » (the asker writing to someone)
+    r"à qui (j['’]écri\w*|écrire|envoyer|(je|on|nous) (dois |doit |peux |peut |devons )?(écri\w*|envoi\w*|"
+    r"m['’]adress\w*|s['’]adress\w*|nous adress\w*)|(dois|puis|peut|faut)[- ](je|on|il)\s+(m['’]|s['’]|nous )?"
+    r"(adresser|écrire|envoyer)))", re.I)
 # Numbers in words, and the approximate ones (« une centaine »); written without accents, so that
 # they read the same on accent-folded text.
 NUMBER_WORDS = (r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"

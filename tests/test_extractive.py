@@ -234,6 +234,11 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert not lacks("À qui s'adresse le troisième pilier ?", ["Le troisième pilier s'adresse aux acteurs externes."])
     assert not lacks("Qui contacter pour rejoindre le programme ?", ["Écrire à coopter@ademe.fr."])
     assert not lacks("Et le troisième, il s'adresse à qui ?", ["Le troisième s'adresse aux acteurs externes."])
+    # The asker writing to someone asks an address too.
+    annuaire = ["L'annuaire des accompagnateurs COOP'TER présente les accompagnateurs du programme."]
+    assert lacks("Je voudrais figurer dans l'annuaire des accompagnateurs : à qui j'écris ?", annuaire)
+    assert lacks("À qui dois-je m'adresser pour figurer dans l'annuaire ?", annuaire)
+    assert not lacks("À qui dois-je m'adresser pour figurer dans l'annuaire ?", ["Écrire à coopter@ademe.fr."])
     # A duration is a number with its unit.
     assert lacks("Combien de temps dure l'accompagnement COOP'TER ?",
                  ["Ces deux paramètres induisent des besoins en accompagnement sur la durée."])
