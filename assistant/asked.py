@@ -355,6 +355,45 @@ def question_names(question: str) -> list[set[str]]:
     return out
 
 
+# The sentence that asks: the last one ending with « ? » (the ones before give context: « Je suis
+# chargée de mission dans une métropole du Sud-Ouest. Quelles structures… ? »).
+_ASKING_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+# « Je suis à Lyon, comment… ? » gives context before the comma; « Notre cabinet veut figurer dans
+# l'Annuaire : quelle procédure… ? » names its subject before the colon.
+_CONTEXT_CLAUSE_RE = re.compile(
+    r",\s+(?=(?:comment|quel\w*|qui|où|pourquoi|est-ce|combien|quand|que|qu['’]|faut-il|peut-on|"
+    r"y a-t-il|existe-t-il)\b)", re.I)
+# A name as the user writes it, whole: « la Banque des Territoires », « le Mois de l'ESS ».
+_FULL_NAME_RE = re.compile(
+    r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+la\s+|de\s+l['’]|des\s+|de\s+|d['’]|du\s+|à\s+)?"
+    r"[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
+
+
+def asking_part(question: str) -> str:
+    """What the question asks, without the context given before it: its last sentence ending
+    with « ? » (« Je suis chargée de mission dans une métropole du Sud-Ouest. Quelles structures…
+    ? »), from its question word on (« Je suis à Lyon, comment monter un PTCE ? »)."""
+    sentences = [x for x in _ASKING_SENTENCE_RE.split(question.strip()) if x]
+    asking = next((x for x in reversed(sentences) if x.rstrip().endswith("?")), question)
+    return _CONTEXT_CLAUSE_RE.split(asking)[-1]
+
+
+def unknown_name(question: str, df: Callable[[str], int]) -> str:
+    """The first name of the question's asking sentence (« la Région Bretagne », « le DLA »,
+    « Besançon ») with a word that no document the asker may see holds (`df`: the number of
+    visible chunks holding an analysed term), as the question writes it; "" when there is none.
+    The documents cannot say anything about it, whatever passages share the question's other words."""
+    # A sentence's or clause's first word is capitalised whatever it is.
+    text = re.sub(r"(^|[.?!:]\s+)\S+", " ", asking_part(question).replace("’", "'"))
+    for m in _FULL_NAME_RE.finditer(text):
+        if fold(m.group(0).lower()) in COMMON_NAMES or re.search(r"\d", m.group(0)):
+            continue  # a code or a reference number (« CANARI-7Q4M ») is no name
+        words = [w for w in analyze(m.group(0)) if len(w) > 2 and w not in COMMON_STEMS]
+        if any(df(w) == 0 for w in words):
+            return m.group(0)
+    return ""
+
+
 def named_authors(question: str, doc_authors: dict[str, list[str]]) -> list[tuple[str, frozenset[str]]]:
     """« Que disent l'ADEME, Demoustier et le Labo de l'ESS sur… ? »: the authors the question
     names, each with the documents they signed (`doc_authors`: doc_id -> authors, the asker's

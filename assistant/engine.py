@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
-from .asked import CROSS_SOURCE_Q_RE, REFERS_BACK_RE, SOURCES_Q_RE, name_terms, named_authors, question_names
+from .asked import (
+    CROSS_SOURCE_Q_RE,
+    REFERS_BACK_RE,
+    SOURCES_Q_RE,
+    name_terms,
+    named_authors,
+    question_names,
+    unknown_name,
+)
 from .conversation import (
     Conversation,
     Turn,
@@ -25,7 +33,7 @@ from .conversation import (
 from .errors import QuestionError
 from .extractive import compose
 from .language import NOT_FRENCH_NOTE, is_french
-from .lexical import content_words
+from .lexical import analyze, content_words
 from .named_docs import (
     asked_reserved_level,
     mentions_documents,
@@ -91,6 +99,7 @@ class Assistant:
         self._llm: LLMBackend | None = None
         self._starters: StarterIndex | None = None  # embedded on the first refusal
         self._authors: dict[tuple[int, int], dict[str, list[str]]] = {}  # (rank, generation) -> doc authors
+        self._meta_terms: dict[tuple[int, int], frozenset[str]] = {}  # (rank, generation) -> title and author words
 
     # -- backends ---------------------------------------------------------------------------
     @property
@@ -312,7 +321,26 @@ class Assistant:
             name = unseen_named_section(question, sections, visible)
             if name:
                 return f"Aucune section « {name} » n'y figure."
+        # « Est-ce que la Région Bretagne a un équivalent du Générateur BFC ? »: nothing the asker may
+        # see names Bretagne, so passages on the Générateur would answer another question. (« Que
+        # disent l'Avise et X… ? » hears the authors the asker may see, the others are not heard.)
+        lex, meta = self.retriever.lexical(role), self._metadata_terms(role)
+        name = unknown_name(question, lambda w: lex.df(w) or int(w in meta))
+        if name and not self.authors_named(question, role):
+            return f"Aucun document n'y parle de « {name} »."
         return ""
+
+    def _metadata_terms(self, role: str) -> frozenset[str]:
+        """Analysed words of the titles and authors of the documents `role` may see (« Demoustier »
+        signs a note whose text never names her)."""
+        rank = len(access.allowed_levels(role)) - 1
+        key = (rank, self.retriever.generation())
+        if key not in self._meta_terms:
+            self._meta_terms = {k: v for k, v in self._meta_terms.items() if k[1] == key[1]}
+            authors = self.store.index().doc_authors(rank)
+            words = [d.title for d in self.store.index().documents(role)] + [a for v in authors.values() for a in v]
+            self._meta_terms[key] = frozenset(analyze(" ".join(words)))
+        return self._meta_terms[key]
 
     def _draft(self, question, standalone, passages, score, role, conversation=None, unseen=None) -> Draft:
         """Abstain below the threshold or when the question names a document the asker cannot

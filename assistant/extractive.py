@@ -42,6 +42,7 @@ from .asked import (
     YEAR_RE,
     YES_NO_Q_RE,
     asked_category_and_qualifier,
+    asking_part,
     definition_subject,
     lacks_asked_type,
     name_terms,
@@ -293,7 +294,8 @@ def compose(
                                         bonus=bonus)
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
-    elif lines and not _hears_a_name(names, lines):
+    # A name given as context (« J'habite à Besançon. Qu'est-ce qu'un PTCE ? ») is not the subject.
+    elif lines and not _hears_a_name(question_names(asking_part(focus or question)), lines):
         why.append("name")
         return None
     if lines and not _hears_the_team(focus or question, lines, passages):

@@ -170,6 +170,17 @@ def test_questions_the_passages_only_talk_around_abstain(real_assistant, questio
     assert answer.abstained and answer.citations == [], answer.answer
 
 
+def test_a_refusal_names_what_no_document_mentions(real_assistant):
+    answer = real_assistant.ask("Est-ce que la Région Bretagne a un équivalent du Générateur BFC pour aider les "
+                                "territoires à monter des projets collectifs ?", role="public")
+    assert answer.abstained and answer.citations == []
+    assert "Aucun document n'y parle de « Région Bretagne »." in answer.answer
+    # A place given as context before the question word is not what is asked.
+    here = real_assistant.ask("Je suis à Besançon, qu'est-ce qu'un pôle territorial de coopération économique ?",
+                              role="public")
+    assert "Besançon" not in here.answer and not here.abstained, here.answer
+
+
 def test_the_list_introduced_as_what_was_asked_answers_with_the_real_model(real_assistant):
     tools = real_assistant.ask("Quels outils a créés le Conseil de l'ESS de Strasbourg ?")
     assert "Okoté" in tools.answer and "CRESS, également coprésidente" not in tools.answer, tools.answer

@@ -748,6 +748,33 @@ def test_an_item_glued_to_the_next_paragraph_is_split_and_its_announcement_leads
     assert {u[2] for u in units if u[0].startswith("Il s'agit")} == {intro[0][2]}
 
 
+def test_a_name_given_as_context_is_not_the_subject_the_answer_must_name(cache):
+    ptce = P("a", "Un PTCE est un pôle territorial de coopération économique qui réunit des acteurs d'un territoire.")
+    assert compose("Quels PTCE existent à Besançon ?", [ptce], cache, idf) is None
+    for q in ("J'habite à Besançon. Qu'est-ce qu'un PTCE ?", "Je suis à Besançon, qu'est-ce qu'un PTCE ?"):
+        got = compose(q, [ptce], cache, idf)
+        assert got is not None and "pôle territorial" in got.text, q
+
+
+def test_unknown_name_is_a_name_of_the_asking_clause_that_no_visible_document_holds():
+    from assistant.asked import unknown_name
+
+    from assistant.lexical import analyze
+
+    known = set(analyze("Générateur BFC Région territoires PTCE monter"))
+    df = lambda w: 1 if w in known else 0  # noqa: E731
+    assert unknown_name("Est-ce que la Région Bretagne a un équivalent du Générateur BFC ?", df) == "Région Bretagne"
+    assert unknown_name("La Banque des Territoires peut-elle cofinancer l'ingénierie ?", df) == "Banque des Territoires"
+    # Context: a sentence before the question, or a clause before its question word.
+    assert unknown_name("Je suis à Lyon. Comment monter un PTCE ?", df) == ""
+    assert unknown_name("Je suis à Lyon, comment monter un PTCE ?", df) == ""
+    assert unknown_name("Nous sommes dans le Finistère : existe-t-il un PTCE près de chez nous ?", df) == "Finistère"
+    # Names every document carries, and a sentence's first word, are no names.
+    assert unknown_name("Quel PTCE soutient le Générateur BFC ?", df) == ""
+    assert unknown_name("Bretagne mise à part, que fait la Région ?", df) == ""
+    assert unknown_name("Que dit le code CANARI-EQUIPE-3X9K ?", df) == ""  # a code is no name
+
+
 def test_a_sentence_opening_on_an_ellipsis_is_the_tail_of_another_and_never_answers_alone(cache):
     text = ("L'objectif principal du programme est de produire de nouvelles connaissances pour :\n"
             "- aider les coopérations à émerger,\n- évaluer leurs effets,\n\n"
