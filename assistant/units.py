@@ -159,7 +159,7 @@ def parse_passage(text: str, section: str = "", continues: bool = False,
     return out
 
 
-# A list item that reads alone (« Il s'agit de… », « La Région finance… ») needs no introduction.
+# A list item that opens on its own subject (« Il s'agit de… », « C'est… ») needs no introduction.
 READS_ALONE_RE = re.compile(r"^(il|elle|ils|elles|on|nous|c['’]est|ce sont)\b", re.I)
 # A word that opens an item with no main clause and is written in lower case after a colon:
 # a determiner, or an infinitive (« Adapter les modes de contractualisation… »).

@@ -758,7 +758,6 @@ def test_a_name_given_as_context_is_not_the_subject_the_answer_must_name(cache):
 
 def test_unknown_name_is_a_name_of_the_asking_clause_that_no_visible_document_holds():
     from assistant.asked import unknown_name
-
     from assistant.lexical import analyze
 
     known = set(analyze("Générateur BFC Région territoires PTCE monter"))
