@@ -232,7 +232,7 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     for rx in asked:
         stripped = rx.sub(" ", stripped)
     terms = set(analyze(content_words(stripped)))
-    key = set(sorted(terms, key=idf, reverse=True)[:2])
+    key = set(sorted(terms, key=lambda t: (-idf(t), t))[:2])  # ties broken the same way in every process
     # « combien de structures… ? » counts structures: the line must name them (the surface word,
     # as the stemmer makes « collectifs » of « collectivités »).
     # The user's word may not be the documents' (« combien de communes » for « 200 collectivités »):
