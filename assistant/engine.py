@@ -379,7 +379,9 @@ class Assistant:
             prior_sections=(set(conversation.turns[-1].cited_sections)
                             if prior and stays_on_subject(question) else set()),
             pointed=pointed,
-            named_docs=named_visible_documents(question, lambda: self.store.index().documents(role)),
+            # « Dans sa note de 2013, … ? » then « Elle donne des exemples ? »: the note named in the
+            # conversation still leads.
+            named_docs=named_visible_documents(standalone, lambda: self.store.index().documents(role)),
             authors=self.authors_named(question, role),
             why=why,
         )

@@ -439,6 +439,34 @@ def test_a_named_document_or_part_that_the_passages_speak_of_is_not_refused():
         "Retours d'expérience"
 
 
+def test_a_document_named_in_the_conversation_still_leads_the_follow_up(settings, monkeypatch):
+    """« Dans la note de 2013, … ? » then « Et sur la mutualisation, elle va plus loin ? »: the note
+    named in the first turn is still the one whose sentences come first (compose's `named_docs`)."""
+    from assistant import engine
+    from assistant.conversation import Conversation
+    from tests.conftest import front, write
+
+    root = settings.corpus_dir
+    write(root / "notes" / "note-2013.md", front("Note de 2013 sur les pôles", doc_type="note", date="2013-02-01")
+          + "Les pôles territoriaux réunissent des structures de l'économie sociale.\n\n"
+            "Il s'agit de passer de la mutualisation de moyens à la mutualisation de projets.\n")
+    write(root / "guides" / "guide-mutualisation.md", front("Guide des coopérations")
+          + "La mutualisation des coopérations va plus loin que les moyens.\n")
+    run(settings)
+    bot = engine.Assistant(settings.with_overrides(abstain_threshold=0.0))  # the fake embedder's scores are low
+    seen = []
+    real = engine.compose
+    monkeypatch.setattr(engine, "compose", lambda *a, **k: seen.append(set(k["named_docs"])) or real(*a, **k))
+    conv = Conversation(role="public")
+    bot.ask("Dans la note de 2013, comment sont présentés les pôles territoriaux ?", role="public", conversation=conv)
+    follow = bot.ask("Et sur la mutualisation, elle va plus loin ?", role="public", conversation=conv)
+    assert not follow.abstained, follow.answer
+    assert seen[-1] == {"notes/note-2013"}, seen
+    # a question of its own names nothing from before
+    bot.ask("Qu'est-ce qu'un pôle territorial ?", role="public")
+    assert seen[-1] == set()
+
+
 def test_authors_named_side_by_side_each_answer_from_their_own_documents(settings):
     """« Que disent l'Avise et Demoustier… ? »: each author's own document speaks under their name;
     an author whose documents are above the asker's clearance is not one they can name."""
