@@ -324,9 +324,12 @@ def asked_category_and_qualifier(question: str) -> tuple[str, str]:
     return stems[0], (qual[0] if qual and qual[0] not in VAGUE_QUALIFIERS else "")
 
 
-# A name in a question: capitalised words (« La Place », « Générateur BFC », « Bretagne »), never
-# the question's first word; the corpus-wide names (ESS, PTCE, COOP'TER…) say nothing specific.
-ENTITY_RE = re.compile(r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+|d['’]|du\s+|à\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
+# A name in a question, whole: capitalised words (« La Place », « Générateur BFC », « la Banque des
+# Territoires », « le Mois de l'ESS »), never the question's first word; the corpus-wide names (ESS,
+# PTCE, COOP'TER…) say nothing specific.
+ENTITY_RE = re.compile(
+    r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+la\s+|de\s+l['’]|des\s+|de\s+|d['’]|du\s+|à\s+)?"
+    r"[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
 COMMON_NAMES = CORPUS_WIDE_NAMES
 COMMON_STEMS = frozenset(w for n in COMMON_NAMES for w in analyze(n))
 
@@ -363,10 +366,6 @@ _ASKING_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 _CONTEXT_CLAUSE_RE = re.compile(
     r",\s+(?=(?:comment|quel\w*|qui|où|pourquoi|est-ce|combien|quand|que|qu['’]|faut-il|peut-on|"
     r"y a-t-il|existe-t-il)\b)", re.I)
-# A name as the user writes it, whole: « la Banque des Territoires », « le Mois de l'ESS ».
-_FULL_NAME_RE = re.compile(
-    r"(?<=[\s'’«])[A-ZÀ-ÖØ-Þ][\w'’-]*(?:\s+(?:de\s+la\s+|de\s+l['’]|des\s+|de\s+|d['’]|du\s+|à\s+)?"
-    r"[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
 
 
 def asking_part(question: str) -> str:
@@ -385,7 +384,7 @@ def unknown_name(question: str, df: Callable[[str], int]) -> str:
     The documents cannot say anything about it, whatever passages share the question's other words."""
     # A sentence's or clause's first word is capitalised whatever it is.
     text = re.sub(r"(^|[.?!:]\s+)\S+", " ", asking_part(question).replace("’", "'"))
-    for m in _FULL_NAME_RE.finditer(text):
+    for m in ENTITY_RE.finditer(text):
         if fold(m.group(0).lower()) in COMMON_NAMES or re.search(r"\d", m.group(0)):
             continue  # a code or a reference number (« CANARI-7Q4M ») is no name
         words = [w for w in analyze(m.group(0)) if len(w) > 2 and w not in COMMON_STEMS]
