@@ -166,12 +166,16 @@ class Assistant:
         Labo de l'ESS »), among those of the documents `role` may see."""
         if not SOURCES_Q_RE.search(question):
             return []
+        return named_authors(question, self._doc_authors(role))
+
+    def _doc_authors(self, role: str) -> dict[str, list[str]]:
+        """doc_id -> authors of the documents `role` may see, read once per level and ingest."""
         rank = len(access.allowed_levels(role)) - 1
-        key = (rank, self.retriever.generation())  # read once per level and ingest, not per question
+        key = (rank, self.retriever.generation())
         if key not in self._authors:
             self._authors = {k: v for k, v in self._authors.items() if k[1] == key[1]}
             self._authors[key] = self.store.index().doc_authors(rank)
-        return named_authors(question, self._authors[key])
+        return self._authors[key]
 
     def _author_passages(self, question, standalone, role, filters, have) -> list[Passage]:
         """Each author the question names brings the best passages of their own documents, when
@@ -333,13 +337,12 @@ class Assistant:
     def _metadata_terms(self, role: str) -> frozenset[str]:
         """Analysed words of the titles and authors of the documents `role` may see (« Demoustier »
         signs a note whose text never names her)."""
-        rank = len(access.allowed_levels(role)) - 1
-        key = (rank, self.retriever.generation())
+        key = (len(access.allowed_levels(role)) - 1, self.retriever.generation())
         if key not in self._meta_terms:
             self._meta_terms = {k: v for k, v in self._meta_terms.items() if k[1] == key[1]}
-            authors = self.store.index().doc_authors(rank)
-            words = [d.title for d in self.store.index().documents(role)] + [a for v in authors.values() for a in v]
-            self._meta_terms[key] = frozenset(analyze(" ".join(words)))
+            authors = [a for names in self._doc_authors(role).values() for a in names]
+            titles = [d.title for d in self.store.index().documents(role)]
+            self._meta_terms[key] = frozenset(analyze(" ".join(titles + authors)))
         return self._meta_terms[key]
 
     def _draft(self, question, standalone, passages, score, role, conversation=None, unseen=None) -> Draft:
