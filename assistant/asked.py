@@ -144,9 +144,11 @@ BEYOND_MONEY_RE = re.compile(
     re.I)
 # « Il existe un document qui présente les projets ? », « quelle lecture conseillée ? »: a resource
 # is asked for; reference lines (titles, links), never answer content otherwise, are then the answer.
+# « Quel rapport entre X et Y ? », « quel rapport avec… », « quel rapport ça a… » ask for a relation.
+_RELATION = r"(?!s?\s+(entre|avec|à|au|aux|y|il|ils|elle|elles|ça|cela|ceci|le|la|les|l['’]|a|ont|on)\b)"
 RESOURCE_Q_RE = re.compile(
-    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport|carnet|annuaire|"
-    r"journal|journaux|lettre|revue)s?|(comment s['’]appelle|le (nom|titre) d[eu]) (le |la |l['’])?(journal|lettre|"
+    r"\b(quel(le)?s? (document|publication|lecture|référence|ressource|ouvrage|texte|rapport" + _RELATION + r"|"
+    r"carnet|annuaire|journal|journaux|lettre|revue)s?|(comment s['’]appelle|le (nom|titre) d[eu]) (le |la |l['’])?(journal|lettre|"
     r"revue|publication|carnet|annuaire|guide|document|rapport)|"
     r"(existe-t-il|(il )?(y a|existe)(-t-il)?) (un|une|des) (document|liste|publication|annuaire|carnet|référence|"
     r"lecture|ressource|texte)s?|(lectures?|références?|ressources?|publications?) (conseillée|recommandée|à lire)s?|"

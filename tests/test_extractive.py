@@ -969,6 +969,20 @@ def test_a_question_asking_for_a_resource_is_answered_by_reference_lines(cache):
     assert compose("Que sont les écosystèmes coopératifs ?", [refs], cache, idf) is None
 
 
+def test_quel_rapport_entre_asks_for_a_relation_not_a_report(cache):
+    """« Quel rapport entre l'économie de la fonctionnalité et le programme ? » asks how two things
+    relate: the reading list under the passage is no answer (it opened one, read as « which report »)."""
+    p = P("a", "Le programme a débuté en 2020 en se centrant sur l'économie de la fonctionnalité et de la "
+               "coopération.\n\nPour en savoir plus :\n\n- Carnet des projets COOP'TER, ADEME, 2024\n"
+               "- Annuaire des accompagnateurs COOP'TER")
+    for q in ("Quel rapport entre l'économie de la fonctionnalité et le programme COOP'TER ?",
+              "Quel rapport avec le programme, l'économie de la fonctionnalité ?"):
+        got = compose(q, [p], cache, idf)
+        assert got is not None and "Carnet" not in got.text and "2020" in got.text, (q, got and got.text)
+    asked = compose("Quel rapport de l'ADEME présente les projets du programme ?", [p], cache, idf)
+    assert asked is not None and "Carnet des projets" in asked.text
+
+
 def test_the_project_teams_provenance_line_is_not_the_programme_team(cache):
     note = P("f", "Fiche rédigée par l'équipe du projet coopter-assistant à partir du guide, 2025.\n\n"
                   "- Guide des coopérations, Le Labo de l'ESS, 2025")
