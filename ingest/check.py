@@ -4,8 +4,8 @@ and the corpus agree? And `--repair`: re-ingest what is needed so that they do.
 Chroma is the reference for what is stored, the corpus for what should be. The checks, in the
 order a reader meets them:
 
-- state of the index database: an ingestion left it dirty (killed), or it mirrors another
-  collection;
+- state of the index database: an ingestion left it dirty (killed), it mirrors another
+  collection, or its chunks come from an older chunking (`CHUNKING_VERSION`);
 - vectors: one document's chunks from two versions (two content hashes) or two chunks at one
   position (duplicates a killed replace can leave);
 - vectors against the lexical index: chunks in one and not the other (orphans), or whose
@@ -238,8 +238,10 @@ def check(settings, corpus_dir: Path | None = None, deep: bool = True, embedder=
     embedder's tokenizer, not its vectors). Returns a CheckReport (`.ok`, `.issues`); raises
     StoreMissingError when there is no store to check or no corpus directory.
     """
-    from assistant.manifest import S_COLLECTION, S_DIRTY, IndexDB
+    from assistant.manifest import S_CHUNKING, S_COLLECTION, S_DIRTY, IndexDB
     from assistant.store import open_store
+
+    from .chunking import CHUNKING_VERSION
 
     corpus_dir = Path(corpus_dir or settings.corpus_dir).resolve()
     if not corpus_dir.is_dir():
@@ -259,6 +261,10 @@ def check(settings, corpus_dir: Path | None = None, deep: bool = True, embedder=
             report.add("etat", "", "une ingestion a été interrompue (index marqué en cours d'écriture)")
         if db.get_state(S_COLLECTION) != str(store.collection.id):
             report.add("etat", "", "l'index lexical a été construit pour une autre collection")
+        built = db.get_state(S_CHUNKING) or "1"
+        if report.chunks and built != str(CHUNKING_VERSION):
+            report.add("decoupage", "", f"passages découpés par une version antérieure du découpage ({built}, "
+                                        f"aujourd'hui {CHUNKING_VERSION}) : relancez `coopter ingest`, qui les redécoupe tous")
         manifest = _check_index(report, chroma, db)
         _check_bm25(report, db)
         _check_corpus(report, settings, corpus_dir, manifest, chroma, deep, embedder)

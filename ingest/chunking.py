@@ -15,6 +15,11 @@ from assistant.schema import Chunk, access_rank, fold
 from .loaders import LoadedDoc
 from .references import chunk_kind
 
+# What stored chunks owe to this code (splitting, token cap, metadata, `chunk_kind`'s rules in
+# references.py). Bump it when a change must reach chunks already stored: the next `coopter
+# ingest` re-chunks (and re-embeds) every document, as their content hash alone would not say.
+CHUNKING_VERSION = 2
+
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
 

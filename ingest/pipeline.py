@@ -26,10 +26,10 @@ from pathlib import Path
 
 from assistant import lexical_index
 from assistant.errors import CorpusError, StoreMissingError
-from assistant.manifest import S_COLLECTION, S_DIRTY, chunk_terms
+from assistant.manifest import S_CHUNKING, S_COLLECTION, S_DIRTY, chunk_terms
 from assistant.store import drop_collection, open_store
 
-from .chunking import Chunker
+from .chunking import CHUNKING_VERSION, Chunker
 from .embedder import load_embedder
 from .loaders import discover, doc_id_for, load
 from .metadata import sidecar_path
@@ -116,6 +116,15 @@ def _reconcile_if_needed(store, db, report: IngestReport) -> bool:
     return True
 
 
+def _stale_chunking(db, known: dict[str, str]) -> str:
+    """The chunking version the stored chunks were made with, when it is not this code's ('' when
+    it is, or when nothing is stored yet); '1' for a store from before the version was kept."""
+    if not known:
+        return ""
+    built = db.get_state(S_CHUNKING) or "1"
+    return "" if built == str(CHUNKING_VERSION) else built
+
+
 def file_fingerprint(path: Path, max_file_mb: float) -> str:
     """A hash of a file's bytes and its sidecar's ('' for a file over the size limit): equal
     fingerprints mean `load` would read the same document, so an unchanged file is not parsed
@@ -175,6 +184,13 @@ def run(
         # Documents the reconciliation entered or changed were being written by the killed run:
         # a new one may hold only its first upsert batch, every chunk with the right hash. Redo them.
         force = set(force) | {d for d, h in known.items() if before.get(d) != h}
+    stale = _stale_chunking(db, known)
+    if stale:
+        report.notes.append(
+            f"découpage modifié depuis la dernière ingestion (version {stale} → {CHUNKING_VERSION}) : "
+            f"les {len(known)} documents sont redécoupés et revectorisés"
+        )
+        force = set(force) | set(known)
     prints, refresh = db.fingerprints(), {}
     seen: set[str] = set()
     db.set_state(S_DIRTY, "1")
@@ -224,7 +240,7 @@ def run(
     if paths is None:  # the web pages of <corpus>/sources.yaml, treated like files (ingest/websync.py)
         from .websync import sync as sync_web
 
-        sync_web(corpus_dir, store, db, chunker, embedder, known, seen, report)
+        sync_web(corpus_dir, store, db, chunker, embedder, known, seen, report, force=force)
 
     if prune:
         for doc_id in sorted(set(known) - seen):
@@ -239,6 +255,8 @@ def run(
         lexical_index.build(db)
     if changed:
         store.mark_ingested()
+    if paths is None:  # a run over some files leaves the others to re-chunk
+        db.set_state(S_CHUNKING, str(CHUNKING_VERSION))
     db.set_state(S_DIRTY, "0")
     report.chunks_total = store.count()
     report.seconds = time.perf_counter() - started

@@ -291,11 +291,13 @@ def _write(doc, store, db, chunker, embedder, known, report) -> None:
     report.chunks_written += len(chunks)
 
 
-def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], seen: set[str], report) -> WebStats | None:
+def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], seen: set[str], report,
+         force: set[str] | frozenset[str] = frozenset()) -> WebStats | None:
     """Bring the pages of `<corpus>/sources.yaml` up to date in the store; None without that file.
 
     Adds each listed page's doc id to `seen` (so the pipeline's pruning keeps it) unless the page
-    is gone, in which case it is purged here. Problems go to `report.skipped`, never raise."""
+    is gone, in which case it is purged here. Problems go to `report.skipped`, never raise.
+    `force`: doc ids fetched and re-chunked even when unchanged (a new chunking, a repair)."""
     from .loaders import LoadedDoc, _hash
     from .metadata import parse_meta
     from .pipeline import Skipped
@@ -351,7 +353,8 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
             report.skipped.append(Skipped(label, f"identifiant « {src.doc_id} » déjà pris (fichier du corpus ou autre entrée de {SOURCES_FILE})"))
             continue
         seen.add(src.doc_id)
-        previous = state.get(src.url, {}) if src.doc_id in known else {}  # no validators for a page not in the store
+        # No validators for a page not in the store, nor for one to re-chunk (a 304 would keep it).
+        previous = state.get(src.url, {}) if src.doc_id in known and src.doc_id not in force else {}
         kept = " ; version précédente conservée" if src.doc_id in known else ""
         if previous:
             new_state[src.url] = previous
@@ -404,7 +407,7 @@ def sync(corpus_dir: Path, store, db, chunker, embedder, known: dict[str, str], 
                 data["date"] = _http_date(resp.headers.get("last-modified", "")) or dt.date.today().isoformat()
             meta = parse_meta(data, f"{sources_file} ({src.url})")
             doc = LoadedDoc(src.doc_id, src.url, meta, _hash(text.encode(), blob), text=text)
-            if known.get(src.doc_id) == doc.content_hash:
+            if known.get(src.doc_id) == doc.content_hash and src.doc_id not in force:
                 report.unchanged.append(src.doc_id)
             else:
                 _write(doc, store, db, chunker, embedder, known, report)

@@ -243,3 +243,30 @@ def test_a_sentence_cut_by_a_pdf_page_break_is_chunked_whole():
     doc.pages = ["un début sans point", "qui finit ici."]
     assert [(c.page, c.text) for c in Chunker(HashingEmbedder()).chunk(doc)] == [(2, "un début sans point qui finit ici.")]
     assert chunks[1].text.startswith("Aux côtés des coordinations")
+
+
+def test_a_new_chunking_reaches_chunks_already_stored(settings, monkeypatch):
+    """Chunk kinds and metadata come from the chunking code, not from the document: a change to it
+    (CHUNKING_VERSION bumped) makes the next ingest re-chunk every document, content unchanged,
+    and `coopter check` says so until then."""
+    import ingest.chunking
+    import ingest.pipeline
+    from ingest.check import check
+
+    from assistant.store import open_store
+
+    first = run(settings)
+    assert check(settings).ok
+    monkeypatch.setattr(ingest.chunking, "chunk_kind", lambda section, text: "references")
+    assert run(settings).chunks_written == 0  # same content, same version: nothing to redo
+
+    monkeypatch.setattr(ingest.chunking, "CHUNKING_VERSION", ingest.chunking.CHUNKING_VERSION + 1)
+    monkeypatch.setattr(ingest.pipeline, "CHUNKING_VERSION", ingest.chunking.CHUNKING_VERSION)
+    stale = check(settings)
+    assert [i.kind for i in stale.issues] == ["decoupage"] and "coopter ingest" in stale.issues[0].detail
+    redo = run(settings)
+    assert sorted(redo.updated) == sorted(first.added) and redo.unchanged == []
+    assert any("redécoupés" in n for n in redo.notes)
+    metas = list(open_store(settings).iter_metadatas())
+    assert metas and all(m["kind"] == "references" for m in metas)
+    assert check(settings).ok and run(settings).chunks_written == 0

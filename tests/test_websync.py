@@ -156,6 +156,22 @@ def test_first_fetch_keeps_headings_and_metadata_then_unchanged_is_a_conditional
     assert len(site.hits("/robots.txt")) == 2  # once per run, not per page
 
 
+def test_a_new_chunking_refetches_pages_a_304_would_keep(settings, tiny_corpus, site, monkeypatch):
+    """After a chunking change the pages are fetched without validators and re-chunked: a 304
+    would leave their chunks as the old chunking made them."""
+    import ingest.chunking
+    import ingest.pipeline
+
+    sources(tiny_corpus, site, [{"url": "/programme.html", "id": "web/programme"}])
+    run(settings)
+    monkeypatch.setattr(ingest.chunking, "chunk_kind", lambda section, text: "references")
+    monkeypatch.setattr(ingest.pipeline, "CHUNKING_VERSION", ingest.chunking.CHUNKING_VERSION + 1)
+    redo = run(settings)
+    assert "web/programme" in redo.updated
+    assert "If-None-Match" not in site.hits("/programme.html")[-1]
+    assert all(m["kind"] == "references" for m in _texts(settings, "web/programme")[1])
+
+
 def test_changed_page_is_replaced_and_gone_page_is_purged_with_a_warning(settings, tiny_corpus, site):
     sources(tiny_corpus, site, [{"url": "/programme.html", "id": "web/programme"}, {"url": "/ressources", "id": "web/ressources"}])
     run(settings)
