@@ -185,7 +185,9 @@ def run(
         # a new one may hold only its first upsert batch, every chunk with the right hash. Redo them.
         force = set(force) | {d for d, h in known.items() if before.get(d) != h}
     stale = _stale_chunking(db, known)
-    if stale:
+    if not known:  # a new store: its chunks are this code's, even if this run is cut short
+        db.set_state(S_CHUNKING, str(CHUNKING_VERSION))
+    elif stale:
         report.notes.append(
             f"découpage modifié depuis la dernière ingestion (version {stale} → {CHUNKING_VERSION}) : "
             f"les {len(known)} documents sont redécoupés et revectorisés"

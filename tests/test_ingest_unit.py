@@ -270,3 +270,12 @@ def test_a_new_chunking_reaches_chunks_already_stored(settings, monkeypatch):
     metas = list(open_store(settings).iter_metadatas())
     assert metas and all(m["kind"] == "references" for m in metas)
     assert check(settings).ok and run(settings).chunks_written == 0
+
+
+def test_a_new_store_is_of_this_chunking_even_when_its_first_run_covers_some_files(settings, tiny_corpus):
+    """A first ingest of a few files (or one cut short) leaves chunks of this code's chunking: the
+    next full run adds the other files without re-chunking those."""
+    first = run(settings, paths=[tiny_corpus / "public" / "ptce.md"])
+    assert first.added == ["public/ptce"]
+    full = run(settings)
+    assert "public/ptce" in full.unchanged and not any("redécoupés" in n for n in full.notes)
