@@ -68,6 +68,19 @@ from .units import (
 # réunit… ») elaborates it: it comes with it.
 ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |ils |elles |leur |leurs |son |sa |ses )", re.I)
 
+# A sentence that leans on the one before it (« Elle recommande aussi… », « Il s'agit enfin de… »,
+# « Cette expérimentation a permis… »): said alone, its subject is lost. An impersonal « il »
+# (« Il s'agit de… », « Il faut… ») is no reference; « enfin », « aussi » after it are.
+LEANS_BACK_RE = re.compile(
+    r"^([^,;:.]{0,40},\s*)?((ces|cette|cet|celles?|celui|ceux|elles?|ils|leurs?|ses|sa|son)\s|"
+    r"ce (?!qu|que|qui|dont|sont|n['’]est)\w|"
+    r"il (?!(s['’]agit|faut|est|existe|y a|convient|importe|reste|semble|apparaît|suffit)\b(?!\s+(enfin|aussi|également|ensuite)))\w)",
+    re.I)
+
+
+def _leans_back(text: str) -> bool:
+    return bool(NEEDS_ANTECEDENT_RE.match(text) or LEANS_BACK_RE.match(text))
+
 
 INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (three parts at least)
 
@@ -416,13 +429,20 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
             words -= len(u.text.split())
             del terms_seen[seen_before:]
             continue
-        if (u.kind == "sentence" and NEEDS_ANTECEDENT_RE.match(u.text) and prev not in used
-                and has_antecedent and units[prev].kind == "sentence"):
-            e = units[prev]
-            used.add(prev)
+        # The sentence it leans on comes first, from its paragraph or the end of the one before
+        # (« Elle recommande aussi… » opens a paragraph); up to two back while the one brought
+        # leans too (« COOP'TER est un programme… Son originalité… Ces coopérations fédèrent… »).
+        j, leans = i, u.kind == "sentence" and _leans_back(u.text)
+        while (leans and j - 1 >= 0 and j - 1 not in used and i - j < 2 and units[j - 1].pi == u.pi
+               and units[j - 1].block in (u.block, u.block - 1) and units[j - 1].kind == "sentence"
+               and not units[j - 1].fragment):
+            j -= 1
+            e = units[j]
+            used.add(j)
             terms_seen.append(e.terms)
             lines.insert(0, (passages[e.pi], e.text, False))
             words += len(e.text.split())
+            leans = _leans_back(e.text)
         # What an announcing sentence announces, or the rest of a definition's paragraph.
         if u.announces or (define and not chosen and _defines(u.text, define)):
             extra = _follow(units, i, max(40, budget_words - words))
