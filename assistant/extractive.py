@@ -60,6 +60,7 @@ from .units import (
     Unit,
     after_colon,
     item_context,
+    list_label,
     parse_passage,
     read_units,
 )
@@ -783,6 +784,17 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
         # what introduces it when it has no main clause of its own and that was not just said.
         lone = is_item and not (k > 0 and lines[k - 1][2]) and not (k + 1 < len(lines) and lines[k + 1][2])
         if is_item and not lone:
+            # Items of another list than the line before (« Porteurs et partenaires » after « les
+            # leviers suivants : ») come under what introduces them, or they read as more of it.
+            # (An author's line, « **ADEME** — … », is introduced by its name.)
+            label = "" if text.startswith("**") else list_label(p.text, p.section, text)
+            if k > 0 and lines[k - 1][2]:
+                before = list_label(lines[k - 1][0].text, lines[k - 1][0].section, lines[k - 1][1])
+                new_list = fold(label) != fold(before)
+            else:  # after a line that announces it (« … les leviers suivants : »), its list
+                new_list = not (k > 0 and lines[k - 1][1].rstrip().endswith(":"))
+            if new_list and label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
+                prose.append(f"{label} : [{n}]")
             if prose:
                 out.append(" ".join(prose))
                 prose = []

@@ -167,14 +167,20 @@ LOWER_AFTER_COLON_RE = re.compile(r"^(l['’]|(le|la|les|un|une|des|du|de|d['’
 
 
 def item_context(text: str, section: str, item: str) -> str:
-    """What introduces a list item said alone, so that it does not read as a fragment: the line
-    that opens its list in the passage (« Les collectivités peuvent : »), else the passage's
-    section heading (« Les leviers des collectivités pour soutenir les coopérations »), without
-    numbering or final colon. "" when the item reads alone (a subject, then a verb) or neither
-    reads as a label."""
+    """What introduces a list item said alone, so that it does not read as a fragment (see
+    `list_label`); "" when the item reads alone (a subject, then a verb)."""
     item = item.strip().rstrip(" .;,")
     if UNPUNCTUATED_SENTENCE_RE.match(item) or READS_ALONE_RE.match(item) or is_reference(item):
         return ""
+    return list_label(text, section, item)
+
+
+def list_label(text: str, section: str, item: str) -> str:
+    """What introduces a list item in its passage: the line that opens its list (« Les
+    collectivités peuvent : »), else the passage's section heading (« Les leviers des collectivités
+    pour soutenir les coopérations »), without numbering or final colon; "" when neither reads as
+    a label."""
+    item = item.strip().rstrip(" .;,")
     units = parse_passage(text, section, references=True)
     for k, (t, kind, block, _) in enumerate(units):
         if kind == "item" and t.rstrip(" .;,") == item:

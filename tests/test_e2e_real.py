@@ -185,7 +185,8 @@ def test_the_list_introduced_as_what_was_asked_answers_with_the_real_model(real_
     tools = real_assistant.ask("Quels outils a créés le Conseil de l'ESS de Strasbourg ?")
     assert "Okoté" in tools.answer and "CRESS, également coprésidente" not in tools.answer, tools.answer
     levers = real_assistant.ask("Quels leviers pour les collectivités ?")
-    assert levers.answer.startswith("- Soutenir des dynamiques collectives dans la durée"), levers.answer
+    assert levers.answer.startswith("Les leviers des collectivités pour soutenir les coopérations territoriales : [1]\n"
+                                    "- Soutenir des dynamiques collectives dans la durée"), levers.answer
 
 
 def test_the_named_subject_leads_and_a_pronoun_subject_follows_up(real_assistant):

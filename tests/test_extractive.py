@@ -539,7 +539,9 @@ def test_a_list_under_a_section_title_naming_what_was_asked_is_introduced_as_it(
     other = P("b", "Avant de se lancer, elles peuvent :\n- impulser une idée pour les collectivités ;\n"
                    "- identifier un porteur de projet.", section="Faire émerger")
     got = compose("Quels leviers pour les collectivités ?", [other, general], cache, idf)
-    assert got.text.startswith("- Soutenir des dynamiques collectives dans la durée [")
+    # the list comes under its section heading (the question did not announce it)
+    assert got.text.startswith("Les leviers des collectivités pour soutenir les coopérations : [1]\n"
+                               "- Soutenir des dynamiques collectives dans la durée [")
 
 
 def test_a_year_the_question_names_leads_the_answer(cache):
@@ -1036,3 +1038,29 @@ def test_a_follow_up_may_quote_again_but_never_gets_the_previous_answer_back(cac
     alone = compose("Qui participe aux comités de filière ? Et qu'est-ce qui en sort ?", [said], cache, idf,
                     focus="Et qu'est-ce qui en sort ?", given=first.text)
     assert alone is not None and "feuilles de route" in alone.text  # nothing new to say: the answer again
+
+
+def test_items_of_another_list_come_under_what_introduces_them():
+    """« … leviers suivants : » then items of the sheet's « Porteurs et partenaires » read as more
+    levers (a reader's audit of dev answers): a list that is not the one announced just before comes
+    under its own introduction or section heading, cited; an author's line under nobody's."""
+    from assistant.extractive import _render
+
+    levers = P("a", "Le cas du Générateur se rattache aux leviers suivants :\n- Appuyer l'accompagnement\n"
+                    "- Faire émerger des réponses collectives", section="Leviers")
+    partners = P("b", "- La Région, qui soutient le dispositif\n- Les 6 opérateurs du Générateur",
+                 doc="fiches/g", section="Fiche > Porteurs et partenaires")
+    lines = [(levers, "Le cas du Générateur se rattache aux leviers suivants :", False),
+             (levers, "Appuyer l'accompagnement", True), (levers, "Faire émerger des réponses collectives", True),
+             (partners, "La Région, qui soutient le dispositif", True), (partners, "Les 6 opérateurs du Générateur", True)]
+    text = _render(lines, [levers, partners]).text
+    assert text.split("\n") == [
+        "Le cas du Générateur se rattache aux leviers suivants : [1]",
+        "- Appuyer l'accompagnement [1]", "- Faire émerger des réponses collectives [1]",
+        "Porteurs et partenaires : [2]",
+        "- La Région, qui soutient le dispositif [2]", "- Les 6 opérateurs du Générateur [2]"], text
+    # A list with no line before it comes under its heading too; its own announcing line suffices.
+    assert _render(lines[3:], [partners]).text.startswith("Porteurs et partenaires : [1]\n- La Région")
+    assert _render(lines[:3], [levers]).text.startswith("Le cas du Générateur se rattache aux leviers suivants : [1]\n-")
+    authors = [(levers, "**ADEME** — Appuyer l'accompagnement", True), (partners, "**Avise** — La Région", True)]
+    assert _render(authors, [levers, partners]).text.startswith("- **ADEME**")
