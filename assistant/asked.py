@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
 from .schema import fold
-from .synonyms import corpus_words
+from .synonyms import corpus_words, related
 
 LIST_Q_RE = re.compile(
     r"^\s*(quel(le)?s\b|lesquel(le)?s|cite|énumère|liste)|\b(quels|quelles) sont\b|"
@@ -253,8 +253,9 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
         if noun is not None:
             if not noun.search(fold(line).lower()):
                 continue
-        elif key and not (key & set(analyze(f"{line} {context}"))):
-            continue
+        elif key and not any(k in said or related(k) & said for said in [set(analyze(f"{line} {context}"))]
+                             for k in key):
+            continue  # (the user's word or the documents' word for it: « démarré » for « débuté »)
         if wants_duration and DURATION_RE.search(line):
             return False
         if wants_date and DATE_RE.search(line):

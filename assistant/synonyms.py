@@ -30,6 +30,8 @@ GROUPS: list[tuple[str, str]] = [
     ("exemple exemples cas retour retours expé expés", "expérience"),
     ("boulot boulots job jobs", "emploi emplois"),
     ("galère galères difficulté difficultés obstacle obstacles écueil écueils", "défis freins"),
+    ("démarré démarrée démarrer démarre démarrage commencé commencée commencer commence lancé lancée "
+     "lancement", "débuté débuter début"),
 ]
 
 

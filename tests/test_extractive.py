@@ -207,6 +207,10 @@ def test_quantity_and_date_questions_need_the_asked_type_about_the_asked_subject
     why: list[str] = []
     assert compose("Quel est le budget du programme de coopérations ?", [p], cache, idf, why=why) is None
     assert why == ["type"]  # the reason the diagnosis counts (evals/diagnose.py)
+    # The user's word for it counts as the documents' (synonyms.py): « démarré » for « débuté ».
+    started = "Et ça a démarré en quelle année ?"
+    assert not lacks_asked_type(started, started, ["Le programme a débuté en 2020 avec ATEMIS."], idf)
+    assert lacks_asked_type(started, started, ["Le programme fédère des acteurs depuis 2020."], idf)
 
 
 def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
