@@ -209,10 +209,15 @@ def compose(
         # A list announced at the end of a chunk (« … de nouveaux outils : ») opens the next
         # chunk: its items compete with the lists retrieved whole.
         have = {p.chunk_id for p in passages}
+        # So does a list cut at the end of its chunk, the rest opening the next one of its section.
         for pi, p in enumerate(shown):
             last = max((u for u in units if u.pi == pi), key=lambda u: u.pos, default=None)
-            if last is not None and OPENS_RE.search(last.text):
+            if last is not None and (OPENS_RE.search(last.text) or last.kind == "item"):
                 nxt = next_passage(p)
+                if last.kind == "item" and nxt is not None and not (
+                        nxt.section == p.section and parse_passage(nxt.text, nxt.section)[:1]
+                        and parse_passage(nxt.text, nxt.section)[0][1] == "item"):
+                    continue
                 if nxt is not None and nxt.chunk_id not in have and nxt.meta.get("kind") != KIND_REFERENCES:
                     passages.append(nxt)
                     have.add(nxt.chunk_id)
@@ -374,12 +379,15 @@ def _follow(units: list[Unit], start: int, budget: int) -> list[Unit]:
     return out
 
 
-def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int) -> list[Line]:
-    """Items or sentences that open the chunk following `head`'s passage."""
+def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int, items_only: bool = False) -> list[Line]:
+    """Items or sentences that open the chunk following `head`'s passage; with `items_only`, the
+    items that carry on a list of the same section (`head` is its last item in its passage)."""
     if next_passage is None:
         return []
     nxt = next_passage(passages[head.pi])
     if nxt is None or nxt.meta.get("kind") == KIND_REFERENCES:
+        return []
+    if items_only and nxt.section != passages[head.pi].section:
         return []
     lines: list[Line] = []
     words = 0
@@ -387,7 +395,7 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
     for text, kind, _block, _frag in parse_passage(nxt.text, nxt.section, continues=False):
         if not lines and fold(text).rstrip(" :.") == head_text:
             continue  # the chunks overlap: the announcing line opens the next chunk too
-        if kind != "item" and lines:
+        if kind != "item" and (lines or items_only):
             break
         words += len(text.split())
         # An announced list comes whole (up to LIST_MAX items): half a list misleads.
@@ -462,6 +470,12 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
             last_of_passage = max((k for k, x in enumerate(units) if x.pi == tail.pi), default=tail_i)
             if (not extra or tail.announces) and tail_i == last_of_passage:
                 for line in _continuation(tail, passages, next_passage, max(40, budget_words - words)):
+                    lines.append(line)
+                    words += len(line[1].split())
+            elif extra and tail.kind == "item" and tail_i == last_of_passage and len(extra) < LIST_MAX:
+                # « D'où six questions à poser : » and three items: the list goes on in the next chunk.
+                for line in _continuation(tail, passages, next_passage, max(40, budget_words - words),
+                                          items_only=True)[:LIST_MAX - len(extra)]:
                     lines.append(line)
                     words += len(line[1].split())
         elif u.kind == "sentence":
@@ -615,8 +629,19 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="",
                 and here.meta.get("position") == (there.meta.get("position") or 0) + 1
                 and min(units[i].pos for i in ix) == first_pos[b[0]])
 
-    for b in [lead] + sorted((b for b in blocks if b != lead and same_kind(b)), key=best_item.get, reverse=True):
-        if b != lead and (best_item[b] < best_item[lead] - LIST_BLOCK_MARGIN or n_items >= max_items):
+    def goes_on(b) -> bool:
+        """The rest of the lead list, cut at the end of its chunk: it opens the next one."""
+        ix, lead_ix = blocks[b], blocks[lead]
+        here, there = passages[b[0]], passages[lead[0]]
+        return (b != lead and here.doc_id == there.doc_id and here.section == there.section
+                and here.meta.get("position") == (there.meta.get("position") or 0) + 1
+                and not any(units[i].kind == "intro" for i in ix) and min(units[i].pos for i in ix) == first_pos[b[0]]
+                and max(units[i].pos for i in lead_ix) == max(u.pos for u in units if u.pi == lead[0]))
+
+    rest = [b for b in blocks if goes_on(b)]
+    others = sorted((b for b in blocks if b != lead and b not in rest and same_kind(b)), key=best_item.get, reverse=True)
+    for b in [lead] + rest + others:
+        if b != lead and b not in rest and (best_item[b] < best_item[lead] - LIST_BLOCK_MARGIN or n_items >= max_items):
             break
         for i in sorted(blocks[b], key=lambda i: units[i].pos):
             u = units[i]

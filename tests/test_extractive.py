@@ -73,6 +73,26 @@ def test_an_announcement_at_the_end_of_a_chunk_continues_in_the_next_one(cache):
     assert got.cited == [1, 2] and [p.chunk_id for p in got.extra] == ["b"]
 
 
+def test_a_list_cut_at_the_end_of_a_chunk_goes_on_in_the_next_one_of_its_section(cache):
+    """« D'où six questions à poser : » and three items, the other three opening the next chunk of
+    the same section: the list comes whole, without the paragraph after it; a next chunk of another
+    section is another list."""
+    first = P("a", "Le programme a une méthode d'examen. D'où six questions à poser sur un projet :\n"
+                   "- Les acteurs : sont-ils divers ?\n- La transition : est-elle forte ?\n- La durée : dure-t-il ?",
+              position=3, doc="notes/n", section="Les six questions")
+    rest = P("b", "- Le territoire : sert-il le bien vivre ?\n- Le modèle : a-t-il six dimensions ?\n"
+                  "- La recherche : lie-t-il action et recherche ?\n\nCe programme est aussi un réseau.",
+             position=4, doc="notes/n", section="Les six questions")
+    q = "Quelles questions poser sur un projet à son examen ?"
+    got = compose(q, [first], cache, idf, next_passage=lambda p: rest if p.chunk_id == "a" else None)
+    for item in ("Les acteurs", "La durée", "Le territoire", "La recherche"):
+        assert f"- {item} :" in got.text, got.text
+    assert "aussi un réseau" not in got.text
+    other = P("c", rest.text, position=4, doc="notes/n", section="Autre chose")
+    got = compose(q, [first], cache, idf, next_passage=lambda p: other if p.chunk_id == "a" else None)
+    assert "Le territoire" not in got.text and "- La durée :" in got.text
+
+
 def test_list_questions_gather_items_across_passages_without_duplicates(cache):
     a = P("a", "Les leviers des collectivités pour soutenir les coopérations :\n- former les agents aux coopérations ;\n"
                "- soutenir les dynamiques collectives dans la durée ;")
