@@ -309,8 +309,14 @@ def compose(
         lines = _compose_by_author(units, scores, passages, authors, budget_words) if len(authors) > 1 else []
         if not lines and subject and crossing:
             lines = _definitions_across(units, scores, passages, subject)
-        lines = lines or _compose_prose(units, scores, passages, budget_words, next_passage, define=subject,
-                                        bonus=bonus)
+        if not lines:
+            lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
+            # Two items of one list picked: the list comes whole (« Avant de partager : » gave two
+            # of its three points).
+            # (Not a reading list: « une lecture sur… ? » wants a title or two, not the whole list.)
+            blocks = {b: ix for b, ix in _list_blocks(units).items()
+                      if not any(is_reference(units[i].text) for i in ix if units[i].kind == "item")}
+            lines = _whole_lists(lines, units, passages, blocks, max_items)
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
     # A name given as context (« J'habite à Besançon. Qu'est-ce qu'un PTCE ? ») is not the subject.
@@ -573,19 +579,24 @@ def _heads_list(text: str, category: str, qualifier: str = "") -> bool:
     return category in analyze(" ".join(before.split()[-5:])) and (not qualifier or qualifier in analyze(text))
 
 
-def _compose_list(units, scores, passages, max_items, next_passage, category="", qualifier="") -> list[Line]:
-    """The best list, whole and with the line that introduces it, then close items of other
-    lists (de-duplicated). A list announced at the end of a passage is read in the next chunk.
-    A list whose introduction names the `category` asked for leads: an item that merely
-    mentions it (« … à qui s'adressent les outils créés ») does not make its list the answer."""
+def _list_blocks(units: list[Unit]) -> dict[tuple[int, int], list[int]]:
+    """(passage, block) -> indexes of the intro and items of each list in `units`."""
     blocks: dict[tuple[int, int], list[int]] = {}
     for i, u in enumerate(units):
         if u.kind in ("item", "intro") and not u.fragment:
             blocks.setdefault((u.pi, u.block), []).append(i)
     # A list whose items cannot be read without what introduced it (« - Le premier est centré… »,
     # « - Le second… » under a heading) says nothing on its own.
-    blocks = {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)
-              and (any(units[i].kind == "intro" for i in ix) or not NEEDS_ANTECEDENT_RE.match(units[ix[0]].text))}
+    return {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)
+            and (any(units[i].kind == "intro" for i in ix) or not NEEDS_ANTECEDENT_RE.match(units[ix[0]].text))}
+
+
+def _compose_list(units, scores, passages, max_items, next_passage, category="", qualifier="") -> list[Line]:
+    """The best list, whole and with the line that introduces it, then close items of other
+    lists (de-duplicated). A list announced at the end of a passage is read in the next chunk.
+    A list whose introduction names the `category` asked for leads: an item that merely
+    mentions it (« … à qui s'adressent les outils créés ») does not make its list the answer."""
+    blocks = _list_blocks(units)
     best_unit = max(range(len(units)), key=lambda i: scores[i])
     block_score = {b: max(scores[i] for i in ix) for b, ix in blocks.items()}
     def introduced(b, ix) -> bool:
@@ -692,6 +703,21 @@ def _whole_lists(lines: list[Line], units, passages, blocks, max_items) -> list[
             continue
         done.add(b)
         chosen = {(q.chunk_id, t) for q, t, _ in lines}
+        # The line that announces the list, said further on, comes first (« … à différents enjeux : »).
+        # (or ends the chunk before, when the list opens its own).
+        start = min(blocks[b], key=lambda i: units[i].pos)
+        head = start if units[start].kind == "intro" else start - 1
+        here = passages[b[0]]
+        for q, t, is_item in lines:
+            k = (q.chunk_id, t)
+            if is_item or k in emitted or not t.rstrip().endswith(":"):
+                continue
+            if ((head >= 0 and units[head].pi == b[0] and q.chunk_id == here.chunk_id and t == units[head].text)
+                    or (units[start].pos == min(u.pos for u in units if u.pi == b[0]) and q.doc_id == here.doc_id
+                        and q.meta.get("position") == (here.meta.get("position") or 0) - 1)):
+                out.append((q, t, False))
+                emitted.add(k)
+                break
         for i in sorted(blocks[b], key=lambda i: units[i].pos):
             u = units[i]
             k = (passages[u.pi].chunk_id, u.text)

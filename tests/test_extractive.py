@@ -1088,3 +1088,40 @@ def test_items_of_another_list_come_under_what_introduces_them():
     assert _render(lines[:3], [levers]).text.startswith("Le cas du Générateur se rattache aux leviers suivants : [1]\n-")
     authors = [(levers, "**ADEME** — Appuyer l'accompagnement", True), (partners, "**Avise** — La Région", True)]
     assert _render(authors, [levers, partners]).text.startswith("- **ADEME**")
+
+
+def test_two_points_of_one_list_picked_bring_the_whole_list_not_a_reading_list(cache):
+    """Half a list misleads: « Avant de partager : » gave two of its three points (a reader's
+    audit). A prose answer that picks two items of one list gives the list whole, in its order;
+    a reading list stays the titles picked (« une lecture sur… ? » wants one or two)."""
+    share = P("a", "- Relire la fiche avec les autres membres de la coopération.\n"
+                   "- Indiquer les sources de chaque chiffre.\n"
+                   "- Préciser ce qui peut être diffusé au-delà de la communauté.", section="Avant de partager")
+    got = compose("Avant de partager, faut-il relire la fiche avec les autres membres de la coopération et préciser "
+                  "ce qui peut être diffusé au-delà de la communauté ?", [share], cache, idf)
+    assert "Indiquer les sources de chaque chiffre" in got.text, got.text
+    assert got.text.index("Relire") < got.text.index("Indiquer") < got.text.index("Préciser")
+    reading = P("r", "- Guide RepèreESS : la coopération et la transversalité, RTEs, 2017\n"
+                     "- Points de RepèreESS : services d'intérêt général, RTEs, 2023\n"
+                     "- Guide RepèreESS : les rôles des collectivités dans la transversalité, RTEs, 2016",
+                section="Pour aller plus loin")
+    got = compose("Quelle lecture sur la transversalité et la coopération des RTEs ?", [reading], cache, idf)
+    assert got is not None and "services d'intérêt général" not in got.text, got.text
+
+
+def test_the_line_that_announces_a_list_in_the_chunk_before_comes_before_it():
+    """« … il répond à différents enjeux : » ends the chunk before the list's: when the answer says
+    both, the announcing line comes first, then the whole list."""
+    from assistant.extractive import _list_blocks, _whole_lists
+    from assistant.units import read_units
+
+    items = P("b", "- La mutualisation de moyens immobiliers.\n- L'intégration de plusieurs activités.\n"
+                   "- La construction de filières sectorielles.", position=4, doc="notes/n")
+    intro = P("a", "Le PTCE n'est pas encore stabilisé : il répond à différents enjeux :", position=3, doc="notes/n")
+    passages = [items, intro]
+    units = read_units(passages, False)
+    said = [(items, "La mutualisation de moyens immobiliers.", True),
+            (items, "La construction de filières sectorielles.", True), (intro, intro.text, False)]
+    out = _whole_lists(said, units, passages, _list_blocks(units), 12)
+    assert [t for _, t, _ in out] == [intro.text, "La mutualisation de moyens immobiliers.",
+                                      "L'intégration de plusieurs activités.", "La construction de filières sectorielles."]
