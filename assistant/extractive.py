@@ -311,12 +311,9 @@ def compose(
             lines = _definitions_across(units, scores, passages, subject)
         if not lines:
             lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
-            # Two items of one list picked: the list comes whole (« Avant de partager : » gave two
+            # Two items of the leading list picked: it comes whole (« Avant de partager : » gave two
             # of its three points).
-            # (Not a reading list: « une lecture sur… ? » wants a title or two, not the whole list.)
-            blocks = {b: ix for b, ix in _list_blocks(units).items()
-                      if not any(is_reference(units[i].text) for i in ix if units[i].kind == "item")}
-            lines = _whole_lists(lines, units, passages, blocks, max_items)
+            lines = _whole_lists(lines, units, passages, _leading_list(units, scores - bonus), max_items)
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
     # A name given as context (« J'habite à Besançon. Qu'est-ce qu'un PTCE ? ») is not the subject.
@@ -448,6 +445,13 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         # (« Elle recommande aussi… » opens a paragraph); up to two back while the one brought
         # leans too (« COOP'TER est un programme… Son originalité… Ces coopérations fédèrent… »).
         j, leans = i, u.kind == "sentence" and _leans_back(u.text)
+        if (leans and chosen and i - 1 >= 0 and i - 1 not in used and units[i - 1].pi == u.pi
+                and units[i - 1].block in (u.block, u.block - 1) and units[i - 1].kind == "sentence"
+                and base[i - 1] < best - PROSE_MARGIN):
+            # Beyond the lead, a sentence whose context is off the topic is not worth both.
+            words -= len(u.text.split())
+            del terms_seen[seen_before:]
+            continue
         while (leans and j - 1 >= 0 and j - 1 not in used and i - j < 2 and units[j - 1].pi == u.pi
                and units[j - 1].block in (u.block, u.block - 1) and units[j - 1].kind == "sentence"
                and not units[j - 1].fragment):
@@ -589,6 +593,15 @@ def _list_blocks(units: list[Unit]) -> dict[tuple[int, int], list[int]]:
     # « - Le second… » under a heading) says nothing on its own.
     return {b: ix for b, ix in blocks.items() if any(units[i].kind == "item" for i in ix)
             and (any(units[i].kind == "intro" for i in ix) or not NEEDS_ANTECEDENT_RE.match(units[ix[0]].text))}
+
+
+def _leading_list(units: list[Unit], scores) -> dict[tuple[int, int], list[int]]:
+    """The list whose item or introduction is the best unit, as `_list_blocks` gives it; none when
+    a sentence leads (readers judged a whole list of levers beside « the agents' role »
+    off-topic) or for a reading list (« une lecture sur… ? » wants a title or two)."""
+    lead = int(np.argmax(scores))
+    return {b: ix for b, ix in _list_blocks(units).items() if lead in ix
+            and not any(is_reference(units[i].text) for i in ix if units[i].kind == "item")}
 
 
 def _compose_list(units, scores, passages, max_items, next_passage, category="", qualifier="") -> list[Line]:

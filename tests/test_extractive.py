@@ -1125,3 +1125,49 @@ def test_the_line_that_announces_a_list_in_the_chunk_before_comes_before_it():
     out = _whole_lists(said, units, passages, _list_blocks(units), 12)
     assert [t for _, t, _ in out] == [intro.text, "La mutualisation de moyens immobiliers.",
                                       "L'intégration de plusieurs activités.", "La construction de filières sectorielles."]
+
+
+def test_beyond_the_lead_a_sentence_whose_context_is_off_topic_is_left_out():
+    """« Il ressort de cette dynamique que… » needs « La réflexion s'est poursuivie dans des
+    chantiers coopératifs… » before it: worth it for the lead, not for a secondary sentence whose
+    context scores far below the best (readers judged that paragraph off-topic)."""
+    import numpy as np
+
+    from assistant.extractive import _compose_prose
+    from assistant.units import read_units
+
+    ctx = P("b", "La réflexion s'est poursuivie dans des chantiers coopératifs sur la formation.\n\n"
+                 "Il ressort de cette dynamique que les collectivités ont un rôle clé.")
+    lead = P("c", "Les acteurs de l'accompagnement s'inscrivent dans un maillage du territoire.")
+    passages = [lead, ctx]
+    units = read_units(passages)
+    texts = [u.text for u in units]
+    def score(values):
+        return np.array([next(v for k, v in values.items() if t.startswith(k)) for t in texts])
+
+    scores = score({"Les acteurs": 0.0, "La réflexion": -0.6, "Il ressort": -0.1})
+    said = [t for _, t, _ in _compose_prose(units, scores, passages, 140, None)]
+    assert said == ["Les acteurs de l'accompagnement s'inscrivent dans un maillage du territoire."], said
+    scores = score({"Les acteurs": -0.05, "La réflexion": -0.6, "Il ressort": 0.0})
+    said = [t for _, t, _ in _compose_prose(units, scores, passages, 140, None)]
+    assert said[:2] == ["La réflexion s'est poursuivie dans des chantiers coopératifs sur la formation.",
+                        "Il ressort de cette dynamique que les collectivités ont un rôle clé."], said
+
+
+def test_only_the_list_whose_item_leads_comes_whole():
+    import numpy as np
+
+    from assistant.extractive import _leading_list
+    from assistant.units import read_units
+
+    p = P("a", "Les agents animent la transversalité avec les autres services.\n\n"
+               "Les leviers des collectivités :\n- Former agents et élus.\n- Soutenir dans la durée.\n- Valoriser les impacts.")
+    units = read_units([p])
+    item = next(i for i, u in enumerate(units) if u.text.startswith("Former"))
+    scores = np.full(len(units), -0.5)
+    scores[0] = 0.0  # the sentence leads: no list is brought whole
+    assert _leading_list(units, scores) == {}
+    scores[item] = 0.1
+    (block,) = _leading_list(units, scores).values()
+    assert [units[i].text for i in block if units[i].kind == "item"] == [
+        "Former agents et élus.", "Soutenir dans la durée.", "Valoriser les impacts."]
