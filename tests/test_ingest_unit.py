@@ -251,9 +251,8 @@ def test_a_new_chunking_reaches_chunks_already_stored(settings, monkeypatch):
     and `coopter check` says so until then."""
     import ingest.chunking
     import ingest.pipeline
-    from ingest.check import check
-
     from assistant.store import open_store
+    from ingest.check import check
 
     first = run(settings)
     assert check(settings).ok
