@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.references import KIND_REFERENCES, is_reference
+from ingest.references import KIND_REFERENCES, is_reference, is_reference_section
 
 from .asked import (
     CONTACT_RE,
@@ -75,7 +75,9 @@ ANAPHORA_RE = re.compile(r"^(ces|cette|cet|ce (?!qu)|celle|celui|ceux|il |elle |
 LEANS_BACK_RE = re.compile(
     r"^([^,;:.]{0,40},\s*)?((ces|cette|cet|celles?|celui|ceux|elles?|ils|leurs?|ses|sa|son)\s|"
     r"ce (?!qu|que|qui|dont|sont|n['’]est)\w|"
-    r"il (?!(s['’]agit|faut|est|existe|y a|convient|importe|reste|semble|apparaît|suffit)\b(?!\s+(enfin|aussi|également|ensuite)))\w)",
+    r"il (?!(s['’]agit|faut|est|existe|y a|convient|importe|reste|semble|apparaît|suffit)\b(?!\s+(enfin|aussi|également|ensuite)))\w|"
+    # « Afin de la renforcer, certains acteurs… »: an object pronoun before an infinitive
+    r"(afin d['’e]\s*|pour |sans )(la|le|les|leur|l['’])\s*\w+(er|ir|re)\b)",
     re.I)
 
 
@@ -852,6 +854,11 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             # leviers suivants : ») come under what introduces them, or they read as more of it.
             # (An author's line, « **ADEME** — … », is introduced by its name.)
             label = "" if text.startswith("**") else list_label(p.text, p.section, text)
+            # A reading list under a topic heading (« Économie de la Fonctionnalité… » above
+            # « Annuaire des accompagnateurs ») is not that topic: only « Pour aller plus loin ».
+            if label and is_reference(text) and not is_reference_section(label) and fold(label) == fold(
+                    re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", p.section.split(" > ")[-1]).strip().rstrip(" :.")):
+                label = ""
             if k > 0 and lines[k - 1][2]:
                 before = list_label(lines[k - 1][0].text, lines[k - 1][0].section, lines[k - 1][1])
                 new_list = fold(label) != fold(before)

@@ -531,6 +531,10 @@ def test_a_sentence_that_leans_on_the_one_before_comes_after_it(cache):
                    "la recherche et l'action. Ces coopérations fédèrent entreprises, associations et mairies.")
     got = compose("Qui fédèrent les coopérations : entreprises, associations, mairies ?", [chain], cache, idf)
     assert got.text.startswith("Le programme soutient"), got.text
+    from assistant.extractive import _leans_back
+
+    assert _leans_back("Afin de la renforcer, certains acteurs se structurent en SCIC.")
+    assert not _leans_back("Pour la Région, c'est un levier.")
     # An impersonal « il » leans on nothing.
     alone = P("c", "La mutualisation reste fragile.\n\nIl s'agit de passer de la mutualisation de moyens à celle de projets.")
     got = compose("De quoi s'agit-il de passer à la mutualisation de projets ?", [alone], cache, idf)
@@ -1086,6 +1090,13 @@ def test_items_of_another_list_come_under_what_introduces_them():
     # A list with no line before it comes under its heading too; its own announcing line suffices.
     assert _render(lines[3:], [partners]).text.startswith("Porteurs et partenaires : [1]\n- La Région")
     assert _render(lines[:3], [levers]).text.startswith("Le cas du Générateur se rattache aux leviers suivants : [1]\n-")
+    # A reading list comes under « Pour aller plus loin », not under the topic heading of its page.
+    topic = P("t", "- Carnet des projets COOP'TER, ADEME, 2024\n- Annuaire des accompagnateurs COOP'TER",
+              section="Programme > Économie de la fonctionnalité")
+    refs = [(topic, "Carnet des projets COOP'TER, ADEME, 2024", True), (topic, "Annuaire des accompagnateurs COOP'TER", True)]
+    assert _render(refs, [topic]).text.startswith("- Carnet des projets")
+    further = P("f", topic.text, section="Programme > Pour aller plus loin")
+    assert _render([(further, t, True) for _, t, _ in refs], [further]).text.startswith("Pour aller plus loin : [1]\n")
     authors = [(levers, "**ADEME** — Appuyer l'accompagnement", True), (partners, "**Avise** — La Région", True)]
     assert _render(authors, [levers, partners]).text.startswith("- **ADEME**")
 
