@@ -217,8 +217,7 @@ def compose(
             if last is not None and (OPENS_RE.search(last.text) or last.kind == "item"):
                 nxt = next_passage(p)
                 if last.kind == "item" and nxt is not None and not (
-                        nxt.section == p.section and parse_passage(nxt.text, nxt.section)[:1]
-                        and parse_passage(nxt.text, nxt.section)[0][1] == "item"):
+                        nxt.section == p.section and [k for _, k, _, _ in parse_passage(nxt.text, nxt.section)[:1]] == ["item"]):
                     continue
                 if nxt is not None and nxt.chunk_id not in have and nxt.meta.get("kind") != KIND_REFERENCES:
                     passages.append(nxt)
@@ -837,6 +836,14 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             said.add(key)
             kept.append((p, text, is_item))
     lines = kept
+    labels: dict[int, str] = {}
+
+    def label_of(k: int) -> str:  # what introduces item line k in its passage (parsed once)
+        if k not in labels:
+            p, text, _ = lines[k]
+            labels[k] = list_label(p.text, p.section, text)
+        return labels[k]
+
     for k, (p, text, is_item) in enumerate(lines):
         if p.chunk_id not in index:  # a continuation chunk: cite it too
             index[p.chunk_id] = len(passages) + len(extra)
@@ -853,15 +860,14 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             # Items of another list than the line before (« Porteurs et partenaires » after « les
             # leviers suivants : ») come under what introduces them, or they read as more of it.
             # (An author's line, « **ADEME** — … », is introduced by its name.)
-            label = "" if text.startswith("**") else list_label(p.text, p.section, text)
+            label = "" if text.startswith("**") else label_of(k)
             # A reading list under a topic heading (« Économie de la Fonctionnalité… » above
             # « Annuaire des accompagnateurs ») is not that topic: only « Pour aller plus loin ».
             if label and is_reference(text) and not is_reference_section(label) and fold(label) == fold(
                     re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", p.section.split(" > ")[-1]).strip().rstrip(" :.")):
                 label = ""
             if k > 0 and lines[k - 1][2]:
-                before = list_label(lines[k - 1][0].text, lines[k - 1][0].section, lines[k - 1][1])
-                new_list = fold(label) != fold(before)
+                new_list = fold(label) != fold(label_of(k - 1))
             else:  # after a line that announces it (« … les leviers suivants : »), its list
                 new_list = not (k > 0 and lines[k - 1][1].rstrip().endswith(":"))
             if new_list and label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):

@@ -238,10 +238,11 @@ def check(settings, corpus_dir: Path | None = None, deep: bool = True, embedder=
     embedder's tokenizer, not its vectors). Returns a CheckReport (`.ok`, `.issues`); raises
     StoreMissingError when there is no store to check or no corpus directory.
     """
-    from assistant.manifest import S_CHUNKING, S_COLLECTION, S_DIRTY, IndexDB
+    from assistant.manifest import S_COLLECTION, S_DIRTY, IndexDB
     from assistant.store import open_store
 
     from .chunking import CHUNKING_VERSION
+    from .pipeline import stale_chunking
 
     corpus_dir = Path(corpus_dir or settings.corpus_dir).resolve()
     if not corpus_dir.is_dir():
@@ -261,8 +262,8 @@ def check(settings, corpus_dir: Path | None = None, deep: bool = True, embedder=
             report.add("etat", "", "une ingestion a été interrompue (index marqué en cours d'écriture)")
         if db.get_state(S_COLLECTION) != str(store.collection.id):
             report.add("etat", "", "l'index lexical a été construit pour une autre collection")
-        built = db.get_state(S_CHUNKING) or "1"
-        if report.chunks and built != str(CHUNKING_VERSION):
+        built = stale_chunking(db) if report.chunks else ""
+        if built:
             report.add("decoupage", "", f"passages découpés par une version antérieure du découpage ({built}, "
                                         f"aujourd'hui {CHUNKING_VERSION}) : relancez `coopter ingest`, qui les redécoupe tous")
         manifest = _check_index(report, chroma, db)

@@ -116,11 +116,9 @@ def _reconcile_if_needed(store, db, report: IngestReport) -> bool:
     return True
 
 
-def _stale_chunking(db, known: dict[str, str]) -> str:
+def stale_chunking(db) -> str:
     """The chunking version the stored chunks were made with, when it is not this code's ('' when
-    it is, or when nothing is stored yet); '1' for a store from before the version was kept."""
-    if not known:
-        return ""
+    it is); '1' for a store from before the version was kept. (Meaningless for an empty store.)"""
     built = db.get_state(S_CHUNKING) or "1"
     return "" if built == str(CHUNKING_VERSION) else built
 
@@ -184,7 +182,7 @@ def run(
         # Documents the reconciliation entered or changed were being written by the killed run:
         # a new one may hold only its first upsert batch, every chunk with the right hash. Redo them.
         force = set(force) | {d for d, h in known.items() if before.get(d) != h}
-    stale = _stale_chunking(db, known)
+    stale = stale_chunking(db) if known else ""
     if not known:  # a new store: its chunks are this code's, even if this run is cut short
         db.set_state(S_CHUNKING, str(CHUNKING_VERSION))
     elif stale:
