@@ -200,7 +200,7 @@ def import_state(settings, folder: Path, replace: bool = False, embedder=None) -
     from . import lexical_index
     from .manifest import S_COLLECTION, S_DIRTY, S_GENERATION, IndexDB, index_dir
     from .schema import INDEX_DB_NAME
-    from .store import META_LAST_INGEST, drop_collection, open_store
+    from .store import META_CHUNKING, META_LAST_INGEST, drop_collection, open_store
 
     started = time.perf_counter()
     folder = Path(folder)
@@ -226,9 +226,8 @@ def import_state(settings, folder: Path, replace: bool = False, embedder=None) -
     drop_collection(settings)
     store = open_store(settings, embedder=embedder, create=True)
     store.upsert([r["id"] for r in rows], vectors.tolist(), [r["text"] for r in rows], [r["meta"] for r in rows])
-    meta = {**store.metadata, **{k: v for k, v in manifest.get("collection_metadata", {}).items() if k == META_LAST_INGEST}}
-    meta.pop("hnsw:space", None)
-    store.collection.modify(metadata=meta)
+    # When the chunks were last ingested, and by which chunking (the next ingest re-chunks an old one).
+    store.stamp({k: v for k, v in manifest.get("collection_metadata", {}).items() if k in (META_LAST_INGEST, META_CHUNKING)})
 
     target = index_dir(settings)
     for old in target.glob("bm25-*"):

@@ -58,7 +58,6 @@ S_GENERATION = "lexical_generation"
 S_DIRTY = "dirty"
 S_SCHEMA = "schema_version"
 S_LAST_INGEST = "last_ingest"
-S_CHUNKING = "chunking_version"  # ingest.chunking.CHUNKING_VERSION of the stored chunks
 
 _COUNT_COLS = [f"chunks_{level}" for level in ACCESS_LEVELS]
 

@@ -23,6 +23,7 @@ META_EMBEDDER = "embedder"
 META_DIM = "embedder_dim"
 META_SCHEMA = "schema_version"
 META_LAST_INGEST = "last_ingest"
+META_CHUNKING = "chunking_version"  # ingest.chunking.CHUNKING_VERSION of the stored chunks
 
 
 def _client(settings):
@@ -137,8 +138,12 @@ class Store:
         return len(ids)
 
     def mark_ingested(self) -> None:
+        self.stamp({META_LAST_INGEST: time.strftime("%Y-%m-%dT%H:%M:%S")})
+
+    def stamp(self, values: dict[str, Any]) -> None:
+        """Record `values` in the collection's metadata, beside the embedder's stamp."""
         meta = self.metadata
-        meta[META_LAST_INGEST] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        meta.update(values)
         meta.pop("hnsw:space", None)  # immutable after creation; modify() rejects it
         self.collection.modify(metadata=meta)
 

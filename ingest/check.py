@@ -262,7 +262,7 @@ def check(settings, corpus_dir: Path | None = None, deep: bool = True, embedder=
             report.add("etat", "", "une ingestion a été interrompue (index marqué en cours d'écriture)")
         if db.get_state(S_COLLECTION) != str(store.collection.id):
             report.add("etat", "", "l'index lexical a été construit pour une autre collection")
-        built = stale_chunking(db) if report.chunks else ""
+        built = stale_chunking(store) if report.chunks else ""
         if built:
             report.add("decoupage", "", f"passages découpés par une version antérieure du découpage ({built}, "
                                         f"aujourd'hui {CHUNKING_VERSION}) : relancez `coopter ingest`, qui les redécoupe tous")

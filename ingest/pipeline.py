@@ -26,8 +26,8 @@ from pathlib import Path
 
 from assistant import lexical_index
 from assistant.errors import CorpusError, StoreMissingError
-from assistant.manifest import S_CHUNKING, S_COLLECTION, S_DIRTY, chunk_terms
-from assistant.store import drop_collection, open_store
+from assistant.manifest import S_COLLECTION, S_DIRTY, chunk_terms
+from assistant.store import META_CHUNKING, drop_collection, open_store
 
 from .chunking import CHUNKING_VERSION, Chunker
 from .embedder import load_embedder
@@ -116,10 +116,11 @@ def _reconcile_if_needed(store, db, report: IngestReport) -> bool:
     return True
 
 
-def stale_chunking(db) -> str:
+def stale_chunking(store) -> str:
     """The chunking version the stored chunks were made with, when it is not this code's ('' when
-    it is); '1' for a store from before the version was kept. (Meaningless for an empty store.)"""
-    built = db.get_state(S_CHUNKING) or "1"
+    it is); '1' for a store from before the version was kept. Kept in the collection, with the
+    chunks: an index database rebuilt from Chroma does not lose it. (Meaningless when empty.)"""
+    built = str(store.metadata.get(META_CHUNKING) or "1")
     return "" if built == str(CHUNKING_VERSION) else built
 
 
@@ -182,9 +183,9 @@ def run(
         # Documents the reconciliation entered or changed were being written by the killed run:
         # a new one may hold only its first upsert batch, every chunk with the right hash. Redo them.
         force = set(force) | {d for d, h in known.items() if before.get(d) != h}
-    stale = stale_chunking(db) if known else ""
+    stale = stale_chunking(store) if known else ""
     if not known:  # a new store: its chunks are this code's, even if this run is cut short
-        db.set_state(S_CHUNKING, str(CHUNKING_VERSION))
+        store.stamp({META_CHUNKING: CHUNKING_VERSION})
     elif stale:
         report.notes.append(
             f"découpage modifié depuis la dernière ingestion (version {stale} → {CHUNKING_VERSION}) : "
@@ -256,7 +257,7 @@ def run(
     if changed:
         store.mark_ingested()
     if paths is None:  # a run over some files leaves the others to re-chunk
-        db.set_state(S_CHUNKING, str(CHUNKING_VERSION))
+        store.stamp({META_CHUNKING: CHUNKING_VERSION})
     db.set_state(S_DIRTY, "0")
     report.chunks_total = store.count()
     report.seconds = time.perf_counter() - started
