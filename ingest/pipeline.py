@@ -183,12 +183,12 @@ def run(
         # Documents the reconciliation entered or changed were being written by the killed run:
         # a new one may hold only its first upsert batch, every chunk with the right hash. Redo them.
         force = set(force) | {d for d, h in known.items() if before.get(d) != h}
-    stale = stale_chunking(store) if known else ""
+    old_chunking = stale_chunking(store) if known else ""
     if not known:  # a new store: its chunks are this code's, even if this run is cut short
         store.stamp({META_CHUNKING: CHUNKING_VERSION})
-    elif stale:
+    elif old_chunking:
         report.notes.append(
-            f"découpage modifié depuis la dernière ingestion (version {stale} → {CHUNKING_VERSION}) : "
+            f"découpage modifié depuis la dernière ingestion (version {old_chunking} → {CHUNKING_VERSION}) : "
             f"les {len(known)} documents sont redécoupés et revectorisés"
         )
         force = set(force) | set(known)
@@ -256,7 +256,7 @@ def run(
         lexical_index.build(db)
     if changed:
         store.mark_ingested()
-    if paths is None:  # a run over some files leaves the others to re-chunk
+    if paths is None and old_chunking:  # a run over some files leaves the others to re-chunk
         store.stamp({META_CHUNKING: CHUNKING_VERSION})
     db.set_state(S_DIRTY, "0")
     report.chunks_total = store.count()
