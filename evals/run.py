@@ -343,9 +343,25 @@ def write_report(results: dict, report_dir: Path, meta: dict) -> None:
             lines += ["", f"## {main_variant} — erreurs d'abstention ou fuites", ""]
             lines += [f"- {o['qid']} ({o['split']}, {o['kind']}, {o['role']}) : abstention={o['abstained']} "
                       f"attendu={o['must_abstain']} fuites={o['leaked']}" for o in misses]
+    if meta.get("judged_precision_line"):
+        lines += ["", "## Ce qu'en disent des relecteurs", "",
+                  f"{meta['judged_precision_line'][0].upper()}{meta['judged_precision_line'][1:]} : étiquettes de "
+                  "`evals/judged.yaml`, appliquées aux segments inchangés (`python -m evals.precision`)."]
     lines += ["", "![comparaison](chart.png)", ""]
     (report_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
     chart(results, report_dir / "chart.png")
+
+
+def _judged_precision(results: dict):
+    """Readers' labels applied to the main variant's answers (precision.py), or None when no
+    judged answer is in the run (a test-only or ci run)."""
+    from .precision import JUDGED, Judged, judged_precision
+
+    main_variant = "hybrid" if "hybrid" in results else next(iter(results), None)
+    if main_variant is None or not JUDGED.exists():
+        return None
+    p = judged_precision(results[main_variant]["outcomes"], Judged.load(JUDGED))
+    return p if p.answers else None
 
 
 def select(items: list[dict], subset: str = "all", split: str = "all") -> list[dict]:
@@ -377,8 +393,14 @@ def main(settings, set_file=None, variants=None, report_dir=Path("evals/reports/
         "threshold": settings.abstain_threshold, "date": time.strftime("%Y-%m-%d %H:%M"),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    judged = _judged_precision(results)
+    if judged is not None:
+        meta["judged_precision"] = judged.as_dict()
+        meta["judged_precision_line"] = judged.line()
     write_report(results, Path(report_dir), meta)
     if progress:
+        if judged is not None:
+            print(f"  {judged.line()}")
         print(f"Rapport : {Path(report_dir) / 'report.md'} ({meta['seconds']} s)")
     if check:
         failures = check_thresholds(results, subset, split)
