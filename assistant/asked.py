@@ -154,6 +154,13 @@ RESOURCE_Q_RE = re.compile(
     r"lecture|ressource|texte)s?|(lectures?|références?|ressources?|publications?) (conseillée|recommandée|à lire)s?|"
     r"(sélection|liste) de (lectures|ressources|références|publications)|citer la publication|la publication où)",
     re.I)
+# « Quelles publications les documents recommandent-ils ? », « une sélection de lectures »: several
+# titles are asked, so a reading list comes whole (« une lecture sur… ? » wants a title or two).
+READING_LIST_Q_RE = re.compile(
+    r"\b(quel(le)?s (documents|publications|lectures|références|ressources|ouvrages|textes|sites|rapports)|"
+    r"(sélection|liste|bibliographie) de (lectures|ressources|références|publications|documents)|"
+    r"(lectures|références|ressources|publications) (conseillées|recommandées|à lire)|bibliographie)\b",
+    re.I)
 # « Qui préside le Labo ? », « Qui est l'élue chargée de l'ESS ? » ask for the holder of a post: the
 # answer must at least speak of that post (the organisation's presentation does not).
 _POSTS = r"(vice-)?présid\w*|dirig\w*|directeur|directrice|direction|élu\w*|maire|responsable|délégué\w*|adjoint\w*"

@@ -37,6 +37,7 @@ from .asked import (
     NEEDS_DATE_RE,
     NEEDS_NUMBER_RE,
     NUMBER_RE,
+    READING_LIST_Q_RE,
     REFERS_BACK_RE,
     RESOURCE_Q_RE,
     YEAR_RE,
@@ -314,7 +315,8 @@ def compose(
             lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
             # Two items of the leading list picked: it comes whole (« Avant de partager : » gave two
             # of its three points).
-            lines = _whole_lists(lines, units, passages, _leading_list(units, scores - bonus), max_items)
+            lines = _whole_lists(lines, units, passages, _leading_list(
+                units, scores - bonus, references=bool(READING_LIST_Q_RE.search(focus or question))), max_items)
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
     # A name given as context (« J'habite à Besançon. Qu'est-ce qu'un PTCE ? ») is not the subject.
@@ -596,13 +598,14 @@ def _list_blocks(units: list[Unit]) -> dict[tuple[int, int], list[int]]:
             and (any(units[i].kind == "intro" for i in ix) or not NEEDS_ANTECEDENT_RE.match(units[ix[0]].text))}
 
 
-def _leading_list(units: list[Unit], scores) -> dict[tuple[int, int], list[int]]:
+def _leading_list(units: list[Unit], scores, references: bool = False) -> dict[tuple[int, int], list[int]]:
     """The list whose item or introduction is the best unit, as `_list_blocks` gives it; none when
     a sentence leads (readers judged a whole list of levers beside « the agents' role »
-    off-topic) or for a reading list (« une lecture sur… ? » wants a title or two)."""
+    off-topic) or for a reading list (« une lecture sur… ? » wants a title or two) unless
+    `references` (the question asks for several: « quelles publications… ? »)."""
     lead = int(np.argmax(scores))
     return {b: ix for b, ix in _list_blocks(units).items() if lead in ix
-            and not any(is_reference(units[i].text) for i in ix if units[i].kind == "item")}
+            and (references or not any(is_reference(units[i].text) for i in ix if units[i].kind == "item"))}
 
 
 def _compose_list(units, scores, passages, max_items, next_passage, category="", qualifier="") -> list[Line]:

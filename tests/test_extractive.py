@@ -1120,6 +1120,21 @@ def test_two_points_of_one_list_picked_bring_the_whole_list_not_a_reading_list(c
     assert got is not None and "services d'intérêt général" not in got.text, got.text
 
 
+def test_a_question_that_asks_for_several_titles_gets_the_whole_reading_list(cache):
+    """« Quelles publications… recommandent-ils ? » for a selection of readings: the four titles
+    the prose picked were four of nine (a reader's audit); several titles asked, the list comes
+    whole. « Quelle lecture… ? » still gets the titles picked (test above)."""
+    reading = P("r", "- Guide RepèreESS : la coopération et la transversalité, RTEs, 2017\n"
+                     "- Points de RepèreESS : services d'intérêt général, RTEs, 2023\n"
+                     "- Guide RepèreESS : les rôles des collectivités dans la transversalité, RTEs, 2016",
+                section="Pour aller plus loin")
+    for question in ("Quelles publications sur la transversalité et la coopération des RTEs recommandez-vous ?",
+                     "Je fais une sélection de lectures sur la transversalité et la coopération des RTEs : lesquelles ?"):
+        got = compose(question, [reading], cache, idf)
+        assert got is not None and "services d'intérêt général" in got.text, (question, got and got.text)
+        assert got.text.index("la coopération et la transversalité") < got.text.index("services d'intérêt général")
+
+
 def test_the_line_that_announces_a_list_in_the_chunk_before_comes_before_it():
     """« … il répond à différents enjeux : » ends the chunk before the list's: when the answer says
     both, the announcing line comes first, then the whole list."""
