@@ -377,6 +377,7 @@ class Assistant:
             focus=focus,
             given=given,
             next_passage=lambda p: self._next_chunk(p, role),
+            prev_passage=lambda p: self._next_chunk(p, role, -1),
             budget_words=s.answer_words,
             prior_docs=prior,
             prior_sections=(set(conversation.turns[-1].cited_sections)
@@ -392,10 +393,14 @@ class Assistant:
             return Draft("", [], True, score, {}, reason=why[-1] if why else "no unit")
         return Draft(composed.text, composed.cited, False, score, composed.highlights, recalled + composed.extra)
 
-    def _next_chunk(self, passage: Passage, role: str) -> Passage | None:
-        """The chunk that follows `passage` in its document, if `role` may see it."""
+    def _next_chunk(self, passage: Passage, role: str, step: int = 1) -> Passage | None:
+        """The chunk that follows `passage` in its document (or precedes it, step -1), if `role`
+        may see it."""
         rank = len(access.allowed_levels(role)) - 1
-        nxt = self.store.index().chunk_at(passage.doc_id, int(passage.meta.get("position", 0)) + 1, rank)
+        position = int(passage.meta.get("position", 0)) + step
+        if position < 0:
+            return None
+        nxt = self.store.index().chunk_at(passage.doc_id, position, rank)
         return nxt if nxt is not None and access.visible([nxt], role) else None
 
     # -- what a role may see ------------------------------------------------------------------

@@ -180,12 +180,15 @@ def compose(
     authors: list[tuple[str, frozenset[str]]] = (),
     given_penalty: float = GIVEN_PENALTY,
     why: list[str] | None = None,
+    prev_passage: Callable[[Passage], Passage | None] | None = None,
 ) -> Composed | None:
     """Compose the answer; None when no passage holds a usable unit.
 
     `focus`: a follow-up's own words, which steer the choice. `given`: text the conversation
     already showed (not repeated). `next_passage(p)`: the chunk that follows `p` in its document,
     already access-checked, or None; used when an announcing sentence ends a passage.
+    `prev_passage(p)`, the same for the chunk before: a sentence that opens its chunk and leans on
+    the one before (« Afin de la renforcer, … ») brings the last sentence of that chunk.
     `prior_docs`: documents the previous answer cited; a follow-up that points back at it
     (« Lequel concerne les filières ? ») prefers them. `named_docs`: documents the question names
     (« selon la note de 2013 »): their sentences come first. `prior_sections`: (document, section)
@@ -312,7 +315,8 @@ def compose(
         if not lines and subject and crossing:
             lines = _definitions_across(units, scores, passages, subject)
         if not lines:
-            lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus)
+            lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus,
+                                   prev_passage=prev_passage)
             # Two items of the leading list picked: it comes whole (« Avant de partager : » gave two
             # of its three points).
             lines = _whole_lists(lines, units, passages, _leading_list(
@@ -331,13 +335,15 @@ def compose(
                                      [f"{p.title} {p.section}" for p, _, _ in lines]):
         if given:  # « Il existe depuis quand ? »: the date may be in what was already said
             return compose(question, shown, cache, idf, focus, "", next_passage, budget_words, max_items,
-                           prior_docs, named_docs, prior_sections, pointed, authors, given_penalty, why=why)
+                           prior_docs, named_docs, prior_sections, pointed, authors, given_penalty, why=why,
+                           prev_passage=prev_passage)
         why.append("type" if lines else "no unit")
         return None
     if (given_f and not refers_back and given_penalty < ALL_SAID_PENALTY
             and all(fold(text)[:80] in given_f for _, text, _ in lines)):
         again = compose(question, shown, cache, idf, focus, given, next_passage, budget_words, max_items,
-                        prior_docs, named_docs, prior_sections, pointed, authors, ALL_SAID_PENALTY)
+                        prior_docs, named_docs, prior_sections, pointed, authors, ALL_SAID_PENALTY,
+                        prev_passage=prev_passage)
         if again is not None:
             return again
     return _render(lines, shown)
@@ -413,7 +419,20 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
     return lines
 
 
-def _compose_prose(units, scores, passages, budget_words, next_passage, define="", bonus=None) -> list[Line]:
+def _last_sentence(p: Passage, prev_passage) -> Line | None:
+    """The last unit of the chunk before `p` in its document, when it is a whole sentence."""
+    prev = prev_passage(p) if prev_passage is not None else None
+    if prev is None or prev.meta.get("kind") == KIND_REFERENCES:
+        return None
+    parsed = parse_passage(prev.text, prev.section, continues=False)
+    if not parsed:
+        return None
+    text, kind, _block, fragment = parsed[-1]
+    return (prev, text, False) if kind == "sentence" and not fragment else None
+
+
+def _compose_prose(units, scores, passages, budget_words, next_passage, define="", bonus=None,
+                   prev_passage=None) -> list[Line]:
     order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     base = scores - bonus if bonus is not None else scores
     best = float(base.max())
@@ -465,6 +484,12 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
             lines.insert(0, (passages[e.pi], e.text, False))
             words += len(e.text.split())
             leans = _leans_back(e.text)
+        if leans and (j == 0 or units[j - 1].pi != u.pi) and units[j].kind == "sentence":
+            # It opens its chunk: what it leans on ends the chunk before (« Afin de la renforcer, … »).
+            before = _last_sentence(passages[u.pi], prev_passage)
+            if before is not None:
+                lines.insert(0, before)
+                words += len(before[1].split())
         # What an announcing sentence announces, or the rest of a definition's paragraph.
         if u.announces or (define and not chosen and _defines(u.text, define)):
             extra = _follow(units, i, max(40, budget_words - words))

@@ -541,6 +541,31 @@ def test_a_sentence_that_leans_on_the_one_before_comes_after_it(cache):
     assert got.text.startswith("Il s'agit de passer"), got.text
 
 
+def test_a_sentence_that_opens_its_chunk_brings_the_last_sentence_of_the_chunk_before(cache):
+    """« Afin de la renforcer, … » opens a chunk; « la » is the cooperation that ends the chunk
+    before: that sentence comes first, cited from its own chunk. A chunk before that ends on a
+    list item brings nothing (an item is not what « la » names)."""
+    before = P("a0", "Le guide parle des filières.\n\nLa coopération des acteurs publics avec les acteurs privés "
+                     "est un levier pour structurer les filières.", doc="pages/avise", position=3)
+    opens = P("a1", "Afin de la renforcer, certains acteurs se structurent en société coopérative (SCIC).\n\n"
+                    "Une SCIC associe des collectivités.", doc="pages/avise", position=4)
+    chunks = {("pages/avise", 3): before, ("pages/avise", 4): opens}
+
+    def prev(p):
+        return chunks.get((p.doc_id, int(p.meta["position"]) - 1))
+
+    q = "Pourquoi des acteurs se structurent-ils en société coopérative SCIC ?"
+    got = compose(q, [opens], cache, idf, prev_passage=prev)
+    assert got.text.startswith("La coopération des acteurs publics avec les acteurs privés"), got.text
+    assert got.text.index("levier pour structurer") < got.text.index("Afin de la renforcer")
+    assert [p.chunk_id for p in got.extra] == ["a0"]  # cited from its own chunk
+    chunks[("pages/avise", 3)] = P("a0", "Les leviers :\n- structurer les filières\n- former les agents",
+                                   doc="pages/avise", position=3)
+    got = compose(q, [opens], cache, idf, prev_passage=prev)
+    assert got.text.startswith("Afin de la renforcer"), got.text
+    assert compose(q, [opens], cache, idf).text.startswith("Afin de la renforcer")  # no neighbour known
+
+
 def test_a_definition_across_sources_gives_each_documents_definition(cache):
     from assistant.asked import definition_subject
 

@@ -499,3 +499,18 @@ def test_access_change_and_removal_apply_to_the_next_question(tmp_path):
     doc.unlink()  # removed
     run(settings)
     assert not sees("staff") and "notes/sirius" not in {d.doc_id for d in bot.documents("staff")}
+
+
+def test_a_neighbouring_chunk_above_the_role_is_never_brought(secured):
+    """An answer may bring the chunk after a passage (an announced list) or before it (what « Afin
+    de la renforcer » leans on): a neighbour reserved to a higher role is not one of them."""
+    _, bot = secured
+    chunks = bot.document_text("publics/reseau", "community")
+    public = [p for p in chunks if p.access == "public"]
+    assert public and any("VEGA" in p.text for p in chunks)
+    for p in public:
+        for step in (1, -1):
+            near = bot._next_chunk(p, "public", step)
+            assert near is None or "VEGA" not in near.text
+    assert any((near := bot._next_chunk(p, "community", step)) is not None and "VEGA" in near.text
+               for p in public for step in (1, -1))
