@@ -90,6 +90,7 @@ INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (thre
 
 
 # Tuned on the eval's dev split (evals/gold.yaml, split: dev).
+FOOTNOTE_MARK_RE = re.compile(r"^\(\*+\)\s*")  # « (*) Cet article s'appuie… »: the note's call mark
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
@@ -321,6 +322,8 @@ def compose(
             # of its three points).
             lines = _whole_lists(lines, units, passages, _leading_list(
                 units, scores - bonus, references=bool(READING_LIST_Q_RE.search(focus or question))), max_items)
+            # « Quelle lecture conseille-t-il, et sur quels travaux s'appuie-t-il ? »: each part is heard.
+            lines = _each_part(focus or question, lines, units, vecs, passages, cache, idf, scores)
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
     # A name given as context (« J'habite à Besançon. Qu'est-ce qu'un PTCE ? ») is not the subject.
@@ -417,6 +420,42 @@ def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int
         if kind != "item":
             break
     return lines
+
+
+# A question in parts: « C'est quoi X, et qui l'anime ? », « … ? Y a-t-il un exemple ? ».
+_ASKS = (r"(?:qu['’]|que |quel|quels|quelle|quelles|comment|pourquoi|où|combien|qui |quand|sur quo|sur quel|de quel|"
+         r"à quel|avec quel|par quel|est-ce)")
+PARTS_RE = re.compile(r"(?<=\?)\s+(?=\S)|,?\s+et\s+(?=" + _ASKS + ")", re.I)
+PART_MARGIN = 0.4  # a part's best unit joins when its score for the whole question is this close (dev)
+
+
+def _each_part(question: str, lines: list[Line], units, vecs, passages, cache, idf, scores) -> list[Line]:
+    """A question in two or more parts: each part's best unit (scored against that part alone)
+    joins the answer when the prose left it out and it is not far off the whole question (dev:
+    « … quelle lecture conseille-t-il, et sur quels travaux s'appuie-t-il ? » gave the reading
+    only)."""
+    parts = [p for p in PARTS_RE.split(question) if p and len(set(analyze(p))) >= 2]
+    if len(parts) < 2:
+        return lines
+    have = {(q.chunk_id, t) for q, t, _ in lines}
+    best = float(scores.max())
+    out = list(lines)
+    for part in parts:
+        pvec = np.asarray(cache.embedder.embed_queries([part])[0], dtype=np.float32)
+        sims = vecs @ pvec
+        sims = sims - float(sims.max())
+        terms = set(analyze(part))
+        # A unit that cannot be read alone (« Le premier est… », « Elle recommande… ») is not added alone.
+        part_scores = [-9.0 if u.fragment or u.kind == "intro" or u.announces or NEEDS_ANTECEDENT_RE.match(u.text)
+                       or _leans_back(u.text)
+                       else float(sims[i]) + 0.5 * _overlap(terms, u.terms, idf) for i, u in enumerate(units)]
+        i = int(np.argmax(part_scores))
+        u = units[i]
+        if part_scores[i] <= -9 or (passages[u.pi].chunk_id, u.text) in have or scores[i] < best - PART_MARGIN:
+            continue
+        out.append((passages[u.pi], u.text, u.kind == "item"))
+        have.add((passages[u.pi].chunk_id, u.text))
+    return out
 
 
 def _last_sentence(p: Passage, prev_passage) -> Line | None:
@@ -913,7 +952,7 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             prose.append(f"{_clean_end(item[:1].upper() + item[1:])} [{n}]")
         else:
             before_list = k + 1 < len(lines) and lines[k + 1][2] and text.rstrip().endswith(":")
-            prose.append(f"{_clean_end(text, before_list)} [{n}]")
+            prose.append(f"{_clean_end(FOOTNOTE_MARK_RE.sub('', text), before_list)} [{n}]")
     if prose:
         out.append(" ".join(prose))
     text = "\n".join(out)

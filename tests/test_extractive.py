@@ -566,6 +566,33 @@ def test_a_sentence_that_opens_its_chunk_brings_the_last_sentence_of_the_chunk_b
     assert compose(q, [opens], cache, idf).text.startswith("Afin de la renforcer")  # no neighbour known
 
 
+def test_each_part_of_a_question_in_parts_is_heard(cache):
+    """« Quelle lecture l'article conseille-t-il, et sur quels travaux s'appuie-t-il ? » got the
+    reading only: each part's best unit joins the prose answer when it left it out, unless the
+    unit is far off the whole question (its score below the best by more than PART_MARGIN)."""
+    import numpy as np
+
+    from assistant.extractive import PART_MARGIN, PARTS_RE, _each_part
+    from assistant.units import read_units
+
+    assert len(PARTS_RE.split("Qu'est-ce que le Générateur BFC, et quelle collectivité le soutient ?")) == 2
+    assert len(PARTS_RE.split("La Fabrique, c'est quoi ? Qui l'anime ?")) == 2
+    assert len(PARTS_RE.split("Quels liens entre les entreprises et les collectivités ?")) == 1
+    art = P("a", "Pour en savoir plus, lire la note « Le concept opérationnel d'écosystème coopératif ».\n\n"
+                 "L'article s'appuie sur les travaux d'ATEMIS, notamment de Christian du Tertre.", doc="articles/a")
+    units = read_units([art], True)
+    vecs = cache.vectors([art], units)
+    reading = [(art, units[0].text, False)]
+    q = "Quelle lecture l'article conseille-t-il, et sur quels travaux d'ATEMIS s'appuie-t-il ?"
+    near = np.array([0.3, 0.3 - PART_MARGIN + 0.05])
+    got = _each_part(q, reading, units, vecs, [art], cache, idf, near)
+    assert [t for _, t, _ in got] == [units[0].text, units[1].text]
+    far = np.array([0.3, 0.3 - PART_MARGIN - 0.05])
+    assert _each_part(q, reading, units, vecs, [art], cache, idf, far) == reading
+    one = "Sur quels travaux d'ATEMIS l'article s'appuie-t-il ?"
+    assert _each_part(one, reading, units, vecs, [art], cache, idf, near) == reading
+
+
 def test_a_definition_across_sources_gives_each_documents_definition(cache):
     from assistant.asked import definition_subject
 
