@@ -440,9 +440,8 @@ def _each_part(question: str, lines: list[Line], units, vecs, passages, cache, i
     have = {(q.chunk_id, t) for q, t, _ in lines}
     best = float(scores.max())
     out = list(lines)
-    for part in parts:
-        pvec = np.asarray(cache.embedder.embed_queries([part])[0], dtype=np.float32)
-        sims = vecs @ pvec
+    for part, pvec in zip(parts, cache.embedder.embed_queries(parts)):
+        sims = vecs @ np.asarray(pvec, dtype=np.float32)
         sims = sims - float(sims.max())
         terms = set(analyze(part))
         # A unit that cannot be read alone (« Le premier est… », « Elle recommande… ») is not added alone.

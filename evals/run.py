@@ -335,7 +335,7 @@ def write_report(results: dict, report_dir: Path, meta: dict) -> None:
                       "", f"## {v} — par profil", "", table(r["by_persona"], "profil")]
         lines += ["", f"## {v} — fausses abstentions par profil (questions auxquelles le corpus répond)", "",
                   _false_abstention_table(r["false_abstention_by_persona"], parts)]
-    main_variant = "hybrid" if "hybrid" in results else next(iter(results), None)
+    main_variant = _main_variant(results)
     if main_variant:
         misses = [o for o in results[main_variant]["outcomes"]
                   if (o["must_abstain"] != o["abstained"]) or o["leaked"]]
@@ -352,12 +352,17 @@ def write_report(results: dict, report_dir: Path, meta: dict) -> None:
     chart(results, report_dir / "chart.png")
 
 
+def _main_variant(results: dict) -> str | None:
+    """The variant whose answers the report details: hybrid (the default), else the first run."""
+    return "hybrid" if "hybrid" in results else next(iter(results), None)
+
+
 def _judged_precision(results: dict):
     """Readers' labels applied to the main variant's answers (precision.py), or None when no
     judged answer is in the run (a test-only or ci run)."""
     from .precision import JUDGED, Judged, judged_precision
 
-    main_variant = "hybrid" if "hybrid" in results else next(iter(results), None)
+    main_variant = _main_variant(results)
     if main_variant is None or not JUDGED.exists():
         return None
     p = judged_precision(results[main_variant]["outcomes"], Judged.load(JUDGED))
