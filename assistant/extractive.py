@@ -858,6 +858,11 @@ def _compose_by_author(units, scores, passages, authors, budget_words: int) -> l
         best = max(cands, key=worth)
         u = units[best]
         said = [u] + (_follow(units, best, budget) if u.announces else [])
+        nxt = best + 1  # as in prose: the sentence right after, when it elaborates this one
+        if (not u.announces and u.kind == "sentence" and nxt < len(units) and units[nxt].pi == u.pi
+                and units[nxt].block in (u.block, u.block + 1) and units[nxt].kind == "sentence"
+                and ANAPHORA_RE.match(units[nxt].text) and not own & name_terms(units[nxt].text)):
+            said.append(units[nxt])
         words = sum(len(x.text.split()) for x in said)
         for i in sorted(cands, key=lambda i: scores[i], reverse=True):  # a second unit of the same passage
             x = units[i]

@@ -1005,6 +1005,26 @@ def test_authors_asked_side_by_side_each_say_their_part_under_their_name(cache):
     assert single is not None and "**Avise**" not in single.text
 
 
+def test_an_author_s_sentence_brings_the_one_that_elaborates_it(cache):
+    # As in a prose answer: « Il s'agit d'un processus… » right after the definition goes with it.
+    passages = [
+        _signed("a1", "La coopération territoriale désigne un mode d'organisation où des structures travaillent "
+                      "ensemble sur des problèmes communs. Il s'agit d'un processus collectif qui ne peut "
+                      "s'envisager que sur le long terme. L'Avise publie aussi des guides sur les filières.",
+                "pages/avise", "Avise"),
+        _signed("l1", "Dans un processus de coopération, les buts de chacun peuvent différer mais l'œuvre est "
+                      "commune et co-construite.", "guides/labo", "Le Labo de l'ESS"),
+    ]
+    authors = [("Avise", frozenset({"pages/avise"})), ("Le Labo de l'ESS", frozenset({"guides/labo"}))]
+    got = compose("Comment l'Avise et le Labo de l'ESS définissent-ils chacun la coopération territoriale ?",
+                  passages, cache, idf, authors=authors)
+    assert got is not None
+    first = got.text.splitlines()[0]
+    assert first.startswith("- **Avise** — La coopération territoriale désigne"), got.text
+    assert "Il s'agit d'un processus collectif qui ne peut s'envisager que sur le long terme" in first
+    assert "guides sur les filières" not in first  # only the sentence that leans on it
+
+
 def test_asking_who_holds_a_post_needs_a_line_about_that_post():
     from assistant.asked import lacks_asked_type
 
