@@ -912,7 +912,7 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
     def label_of(k: int) -> str:  # what introduces item line k in its passage (parsed once)
         if k not in labels:
             p, text, _ = lines[k]
-            labels[k] = list_label(p.text, p.section, text)
+            labels[k] = list_label(p.text, p.section, text, questions=True)
         return labels[k]
 
     for k, (p, text, is_item) in enumerate(lines):
@@ -942,7 +942,7 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             else:  # after a line that announces it (« … les leviers suivants : »), its list
                 new_list = not (k > 0 and lines[k - 1][1].rstrip().endswith(":"))
             if new_list and label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
-                prose.append(f"{label} : [{n}]")
+                prose.append(f"{label} [{n}]" if label.endswith("?") else f"{label} : [{n}]")
             if prose:
                 out.append(" ".join(prose))
                 prose = []

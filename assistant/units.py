@@ -175,11 +175,12 @@ def item_context(text: str, section: str, item: str) -> str:
     return list_label(text, section, item)
 
 
-def list_label(text: str, section: str, item: str) -> str:
+def list_label(text: str, section: str, item: str, questions: bool = False) -> str:
     """What introduces a list item in its passage: the line that opens its list (« Les
     collectivités peuvent : »), else the passage's section heading (« Les leviers des collectivités
     pour soutenir les coopérations »), without numbering or final colon; "" when neither reads as
-    a label."""
+    a label. A heading that asks (« Collectivités, pourquoi soutenir les coopérations ? ») is one
+    only with `questions` (it heads a list on its own line; it cannot open an item's sentence)."""
     item = item.strip().rstrip(" .;,")
     units = parse_passage(text, section, references=True)
     for k, (t, kind, block, _) in enumerate(units):
@@ -194,7 +195,7 @@ def list_label(text: str, section: str, item: str) -> str:
                 return intro.rstrip(" :.")
             break
     heading = re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", section.split(" > ")[-1]).strip()
-    if heading and not heading.endswith("?") and len(heading.split()) <= 15:
+    if heading and (questions or not heading.endswith("?")) and len(heading.split()) <= 15:
         return heading.rstrip(" :.")
     return ""
 

@@ -1173,6 +1173,29 @@ def test_items_of_another_list_come_under_what_introduces_them():
     assert _render(authors, [levers, partners]).text.startswith("- **ADEME**")
 
 
+def test_a_list_under_a_heading_that_asks_comes_under_that_question():
+    """Items joined from a section titled « 2. Collectivités, pourquoi soutenir les coopérations
+    territoriales ? » read as more of the list before them unless that heading introduces them; a
+    question cannot open an item's sentence, so it stands alone, without a colon."""
+    from assistant.extractive import _render
+    from assistant.units import item_context
+
+    money = P("a", "En matière de financement, leurs spécificités portent notamment sur :\n- Le risque financier\n"
+                   "- Une rentabilité incertaine", section="Des besoins en financement spécifiques")
+    why = P("b", "- Qualifier les besoins locaux\n- Inscrire la gestion des ressources dans une logique de commun",
+            section="2. Collectivités, pourquoi soutenir les coopérations territoriales ?")
+    lines = [(money, "En matière de financement, leurs spécificités portent notamment sur :", False),
+             (money, "Le risque financier", True), (money, "Une rentabilité incertaine", True),
+             (why, "Qualifier les besoins locaux", True),
+             (why, "Inscrire la gestion des ressources dans une logique de commun", True)]
+    text = _render(lines, [money, why]).text
+    assert text.split("\n")[3:] == [
+        "Collectivités, pourquoi soutenir les coopérations territoriales ? [2]",
+        "- Qualifier les besoins locaux [2]", "- Inscrire la gestion des ressources dans une logique de commun [2]"], text
+    # An item said alone is not prefixed with a question (« …territoriales ? : qualifier… »).
+    assert item_context(why.text, why.section, "Qualifier les besoins locaux") == ""
+
+
 def test_two_points_of_one_list_picked_bring_the_whole_list_not_a_reading_list(cache):
     """Half a list misleads: « Avant de partager : » gave two of its three points (a reader's
     audit). A prose answer that picks two items of one list gives the list whole, in its order;
