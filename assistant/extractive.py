@@ -78,7 +78,9 @@ LEANS_BACK_RE = re.compile(
     r"ce (?!qu|que|qui|dont|sont|n['’]est)\w|"
     r"il (?!(s['’]agit|faut|est|existe|y a|convient|importe|reste|semble|apparaît|suffit)\b(?!\s+(enfin|aussi|également|ensuite)))\w|"
     # « Afin de la renforcer, certains acteurs… »: an object pronoun before an infinitive
-    r"(afin d['’e]\s*|pour |sans )(la|le|les|leur|l['’])\s*\w+(er|ir|re)\b)",
+    r"(afin d['’e]\s*|pour |sans )(la|le|les|leur|l['’])\s*\w+(er|ir|re)\b|"
+    # « Pour parvenir à lancer de telles dynamiques, … », « Un tel projet… » (not « tels que »)
+    r"[^,;:.]{0,60}?\b(de|un|une)\s+tel(le)?s?\s+(?!que\b|qu['’])\w)",
     re.I)
 
 
@@ -466,7 +468,8 @@ def _last_sentence(p: Passage, prev_passage) -> Line | None:
     if not parsed:
         return None
     text, kind, _block, fragment = parsed[-1]
-    return (prev, text, False) if kind == "sentence" and not fragment else None
+    # « Pour en savoir plus. » ends a chunk as a link's label: nothing leans on it.
+    return (prev, text, False) if kind == "sentence" and not fragment and len(text.split()) >= 6 else None
 
 
 def _compose_prose(units, scores, passages, budget_words, next_passage, define="", bonus=None,

@@ -564,6 +564,23 @@ def test_a_sentence_that_opens_its_chunk_brings_the_last_sentence_of_the_chunk_b
     got = compose(q, [opens], cache, idf, prev_passage=prev)
     assert got.text.startswith("Afin de la renforcer"), got.text
     assert compose(q, [opens], cache, idf).text.startswith("Afin de la renforcer")  # no neighbour known
+    # A link's label ending the chunk before (« Pour en savoir plus. ») is not what it leans on.
+    chunks[("pages/avise", 3)] = P("a0", "La coopération est un levier pour les filières. Pour en savoir plus.",
+                                   doc="pages/avise", position=3)
+    got = compose(q, [opens], cache, idf, prev_passage=prev)
+    assert got.text.startswith("Afin de la renforcer"), got.text
+
+
+def test_de_telles_dynamiques_leans_on_the_sentence_before(cache):
+    from assistant.extractive import _leans_back
+
+    assert _leans_back("Pour parvenir à lancer de telles dynamiques, s'inscrire dans une coopération apparaît essentiel.")
+    assert _leans_back("Un tel projet demande du temps.")
+    assert not _leans_back("Des structures telles que les SCIC associent des collectivités.")
+    p = P("a", "Les PTCE mutualisent des locaux et structurent des filières locales. Pour parvenir à lancer de telles "
+               "dynamiques, s'inscrire dans une démarche de coopération territoriale apparaît essentiel.")
+    got = compose("Pourquoi s'inscrire dans une démarche de coopération territoriale ?", [p], cache, idf)
+    assert got.text.startswith("Les PTCE mutualisent"), got.text
 
 
 def test_each_part_of_a_question_in_parts_is_heard(cache):
