@@ -945,7 +945,8 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             else:  # after a line that announces it (« … les leviers suivants : »), its list
                 new_list = not (k > 0 and lines[k - 1][1].rstrip().endswith(":"))
             if new_list and label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
-                prose.append(f"{label} [{n}]" if label.endswith("?") else f"{label} : [{n}]")
+                # A heading that asks is quoted: said bare, it reads as the answer asking the reader.
+                prose.append(f"« {label} » : [{n}]" if label.endswith("?") else f"{label} : [{n}]")
             if prose:
                 out.append(" ".join(prose))
                 prose = []

@@ -1192,8 +1192,8 @@ def test_items_of_another_list_come_under_what_introduces_them():
 
 def test_a_list_under_a_heading_that_asks_comes_under_that_question():
     """Items joined from a section titled « 2. Collectivités, pourquoi soutenir les coopérations
-    territoriales ? » read as more of the list before them unless that heading introduces them; a
-    question cannot open an item's sentence, so it stands alone, without a colon."""
+    territoriales ? » read as more of the list before them unless that heading introduces them,
+    quoted (said bare, it reads as the answer asking); it never opens a lone item's sentence."""
     from assistant.extractive import _render
     from assistant.units import item_context
 
@@ -1207,7 +1207,7 @@ def test_a_list_under_a_heading_that_asks_comes_under_that_question():
              (why, "Inscrire la gestion des ressources dans une logique de commun", True)]
     text = _render(lines, [money, why]).text
     assert text.split("\n")[3:] == [
-        "Collectivités, pourquoi soutenir les coopérations territoriales ? [2]",
+        "« Collectivités, pourquoi soutenir les coopérations territoriales ? » : [2]",
         "- Qualifier les besoins locaux [2]", "- Inscrire la gestion des ressources dans une logique de commun [2]"], text
     # An item said alone is not prefixed with a question (« …territoriales ? : qualifier… »).
     assert item_context(why.text, why.section, "Qualifier les besoins locaux") == ""
