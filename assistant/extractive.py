@@ -84,6 +84,16 @@ LEANS_BACK_RE = re.compile(
     re.I)
 
 
+def _elaboration(units: list[Unit], i: int) -> int | None:
+    """The sentence right after unit i, in its paragraph or opening the next one, when it
+    elaborates it (« Ces approches… », « Il s'agit d'un processus… »)."""
+    u, nxt = units[i], i + 1
+    if (nxt < len(units) and units[nxt].pi == u.pi and units[nxt].block in (u.block, u.block + 1)
+            and units[nxt].kind == "sentence" and ANAPHORA_RE.match(units[nxt].text)):
+        return nxt
+    return None
+
+
 def _leans_back(text: str) -> bool:
     return bool(NEEDS_ANTECEDENT_RE.match(text) or LEANS_BACK_RE.match(text))
 
@@ -561,10 +571,8 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
             # The sentence right after, when it elaborates this one (« Ces approches… »).
             # Also the first sentence of the next paragraph when this one ends its own (« … l'ADEME
             # entend toute dynamique… » / « Elle associe des entreprises… »).
-            nxt = i + 1
-            if (nxt < len(units) and nxt not in used and units[nxt].pi == u.pi and units[nxt].block in (u.block, u.block + 1)
-                    and units[nxt].kind == "sentence" and ANAPHORA_RE.match(units[nxt].text)
-                    and not _near_duplicate(units[nxt].terms, terms_seen)):
+            nxt = _elaboration(units, i)
+            if nxt is not None and nxt not in used and not _near_duplicate(units[nxt].terms, terms_seen):
                 e = units[nxt]
                 used.add(nxt)
                 terms_seen.append(e.terms)
@@ -861,10 +869,8 @@ def _compose_by_author(units, scores, passages, authors, budget_words: int) -> l
         best = max(cands, key=worth)
         u = units[best]
         said = [u] + (_follow(units, best, budget) if u.announces else [])
-        nxt = best + 1  # as in prose: the sentence right after, when it elaborates this one
-        if (not u.announces and u.kind == "sentence" and nxt < len(units) and units[nxt].pi == u.pi
-                and units[nxt].block in (u.block, u.block + 1) and units[nxt].kind == "sentence"
-                and ANAPHORA_RE.match(units[nxt].text) and not own & name_terms(units[nxt].text)):
+        nxt = _elaboration(units, best) if not u.announces and u.kind == "sentence" else None
+        if nxt is not None and not own & name_terms(units[nxt].text):  # as in prose
             said.append(units[nxt])
         words = sum(len(x.text.split()) for x in said)
         for i in sorted(cands, key=lambda i: scores[i], reverse=True):  # a second unit of the same passage
