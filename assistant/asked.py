@@ -46,8 +46,9 @@ CROSS_SOURCE_Q_RE = re.compile(
     r"\b(en croisant|croiser|chacun(e)?|points? communs?|rapport entre|à la fois dans|différent(e)?s (sources|documents)|"
     r"tous (les )?deux|toutes (les )?deux|rapproch\w*|compar\w*|d'une source à l'autre|selon les sources)\b", re.I)
 # « Que disent l'Avise et le Labo de l'ESS sur… ? », « d'après X et Y »: authors heard side by side.
+# « chez l'Avise » names one; « chez nous » is where the asker lives or works.
 SOURCES_Q_RE = re.compile(
-    CROSS_SOURCE_Q_RE.pattern + r"|\b(selon|d'après|que disent|que dit|chez|entre|de leur côté)\b", re.I)
+    CROSS_SOURCE_Q_RE.pattern + r"|\b(selon|d'après|que disent|que dit|chez(?! (?:nous|moi|vous|toi|soi)\b)|entre|de leur côté)\b", re.I)
 # « Quels sont les points communs entre X et Y ? » is answered in prose, each side in its words.
 COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.I)
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)

@@ -496,3 +496,8 @@ def test_authors_named_side_by_side_each_answer_from_their_own_documents(setting
     assert [a for a, _ in bot.authors_named(q2, "public")] == ["Avise"]
     assert [a for a, _ in bot.authors_named(q2, "staff")] == ["Avise", "Cellule Orion"]
     assert "Orion" not in _dump(bot.ask(q2, role="public")).replace(q2, "")
+    # « chez l'Avise » names a source to hear; « chez nous » is the asker's place: asked about the
+    # Avise itself, its own presentation is no longer set aside as « a source presenting itself »
+    assert [a for a, _ in bot.authors_named("Que propose-t-on chez l'Avise sur la coopération ?", "public")] == ["Avise"]
+    assert bot.authors_named("Chez nous on hésite à rejoindre l'Avise, elle fait quoi pour la coopération ?",
+                             "public") == []
