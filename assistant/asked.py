@@ -123,6 +123,12 @@ DURATION_RE = re.compile(
 # A budget, a cost or a salary is an amount of money, not any number (« 200 collectivités »).
 NEEDS_MONEY_RE = re.compile(r"\b(montants?|budgets?|co[uû]ts?|coûte|prix|tarifs?|frais|capital|" + SUMS + r"|salaires?|rémunérations?|"
                             r"subventions? versées?|payer|paie)\b", re.I)
+# « combien l'ADEME peut financer ? », « ça rapporte combien ? »: how much money, though no money noun
+# is said (« combien de projets finance-t-elle ? » counts projects: COUNTED_RE).
+HOW_MUCH_MONEY_RE = re.compile(
+    r"\bcombien\b(?!\s+d(?:e\b|['’]))[^?]*?\b(financ\w*|vers\w*|touch\w*|donn\w*|gagn\w*|rapport\w*|"
+    r"subventionn\w*|co[uû]t\w*)\b|\b(financ\w*|vers\w*|touch\w*|donn\w*|gagn\w*|rapport\w*|co[uû]t\w*)\b"
+    r"[^?,]{0,40}?\bcombien\b(?!\s+d(?:e\b|['’]))", re.I)
 MONEY_RE = re.compile(r"€|\beuros?\b|\bEUR\b", re.I)
 # What a « combien de … » question counts.
 COUNTED_RE = re.compile(r"\b(?:combien|nombre)\s+d(?:e\s+|['’])(?P<noun>\w+)", re.I)
@@ -208,6 +214,18 @@ def asking_clause(question: str, asked: tuple[re.Pattern, ...]) -> str:
     return clause if analyze(content_words(bare)) else question
 
 
+# « Nos élus s'interrogent sur la durée du soutien : pourquoi… ? »: a question word after a colon
+# opens what is asked; the context before it asks no date, duration or number.
+_ASKED_AFTER_COLON_RE = re.compile(
+    r":\s*(?=(?:et\s+)?(?:comment|quel\w*|qui|où|pourquoi|combien|quand|que|qu['’]|est-ce|en quoi|"
+    r"dans quelle)\b)", re.I)
+
+
+def asked_type_part(question: str) -> str:
+    """The part of `question` whose words say what type of answer is asked (a date, a number…)."""
+    return _ASKED_AFTER_COLON_RE.split(question)[-1]
+
+
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
                      dated: str = "", contexts: list[str] | None = None) -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
@@ -221,12 +239,14 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
     asks no number, but still an amount of money."""
     if years_in(asked_form) - years_in(" ".join(lines) + " " + dated):
         return True
+    asked_form = asked_type_part(asked_form)
     if NEEDS_CONTACT_RE.search(asked_form) and not any(CONTACT_RE.search(line) for line in lines):
         return True
     if NEEDS_POST_RE.search(asked_form) and not any(POST_RE.search(line) for line in lines):
         return True
     subject_only = bool(WHO_HOW_WHY_Q_RE.search(asked_form)) and not QUANTITY_Q_RE.search(asked_form)
-    if (NEEDS_MONEY_RE.search(asked_form) and not BEYOND_MONEY_RE.search(asked_form) and not subject_only
+    if ((NEEDS_MONEY_RE.search(asked_form) or HOW_MUCH_MONEY_RE.search(asked_form))
+            and not BEYOND_MONEY_RE.search(asked_form) and not subject_only
             and not any(MONEY_RE.search(line) for line in lines)):
         return True  # even asked yes or no: « Le programme a-t-il un budget dédié ? » wants it
     # « … faut-il un nombre minimum de partenaires ? » asks yes or no, not a number.

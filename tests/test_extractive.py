@@ -298,6 +298,16 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
                      ["Le modèle socio-économique d'un PTCE combine ressources marchandes et dons."])
     # …unless they also ask how much
     assert lacks("Qui finance La Place, et combien ?", ["La Place est financée par Toulouse Métropole."])
+    # « combien » with a money verb asks an amount, though no money noun is said; a count is not one
+    piliers = ["Le programme COOP'TER s'appuie sur trois piliers."]
+    assert lacks("combien l'ademe peut financer au maximum pour un projet coop'ter ?", piliers)
+    assert lacks("Si mon projet COOP'TER est retenu, je peux toucher combien ?", piliers)
+    assert not lacks("Combien de piliers le programme COOP'TER finance-t-il ?", piliers)
+    # The context before a colon asks nothing: « pourquoi… ? » after it asks why, not a duration.
+    assert not lacks("Nos élus s'interrogent sur la durée du soutien : pourquoi la coopération prend-elle du temps ?",
+                     ["La coopération prend du temps et les projets se définissent chemin faisant."])
+    assert lacks("Sur le soutien : combien de temps dure l'accompagnement COOP'TER ?",
+                 ["Ces deux paramètres induisent des besoins en accompagnement sur la durée."])
     assert lacks("Comment financer un PTCE, et pour quel montant ?", ["On finance un PTCE par des subventions."])
     # « combien de structures » counts structures, however rare the question's other words.
     q = "La Fabrique et le Générateur : qui est derrière chacun, et combien de structures rassemblent-ils ?"
