@@ -11,11 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ingest.references import KIND_REFERENCES
+
 from . import access
 from .answer import Draft, LLMBackend, abstention_text, confidence, finish_llm, to_citations
 from .asked import (
     CROSS_SOURCE_Q_RE,
     REFERS_BACK_RE,
+    RESOURCE_Q_RE,
     SOURCES_Q_RE,
     name_terms,
     named_authors,
@@ -137,6 +140,11 @@ class Assistant:
         # A question that crosses sources needs passages from more documents (dev split: +3).
         k = self.settings.top_k + CROSS_SOURCE_EXTRA if CROSS_SOURCE_Q_RE.search(question) else None
         passages = self.retriever.retrieve(standalone, role, filters, k=k, mode=mode, timings=timings) if question else []
+        if passages and all(p.meta.get("kind") == KIND_REFERENCES for p in passages) and not RESOURCE_Q_RE.search(question):
+            # « …la lecture de Demoustier en 2013 colle-t-elle avec leur publi de 2025 ? »: names and
+            # years match the reading lists and provenance lines, which say nothing on the subject.
+            pool = self.retriever.retrieve(standalone, role, filters, k=self.settings.candidates, mode=mode)
+            passages = [p for p in pool if p.meta.get("kind") != KIND_REFERENCES][: k or self.settings.top_k] or passages
         if k is not None:
             passages += self._named_passages(question, role, filters, passages)
         passages += self._author_passages(question, standalone, role, filters, passages)

@@ -501,3 +501,25 @@ def test_authors_named_side_by_side_each_answer_from_their_own_documents(setting
     assert [a for a, _ in bot.authors_named("Que propose-t-on chez l'Avise sur la coopération ?", "public")] == ["Avise"]
     assert bot.authors_named("Chez nous on hésite à rejoindre l'Avise, elle fait quoi pour la coopération ?",
                              "public") == []
+
+
+def test_a_question_that_only_finds_reading_lists_is_answered_from_the_text(settings):
+    """Names and years (« la note Lagrange de 2013 ») match reading lists and provenance lines
+    best; they say nothing on the subject, so the next passages that do are used instead."""
+    from assistant.engine import Assistant
+    from tests.conftest import front, write
+
+    write(settings.corpus_dir / "notes" / "lagrange.md", front("Note Lagrange Orion sur les pôles", date="2013-05")
+          + "## Les pôles\n\nLa mutualisation de projets fonde la coopération entre les pôles du territoire.\n\n"
+            "## Pour aller plus loin\n\n- Note Lagrange, Collectif Orion, 2013.\n- Revue Lagrange Orion, mars 2013.\n")
+    run(settings)
+    bot = Assistant(settings.with_overrides(abstain_threshold=0.0, top_k=1))
+    q = "Que retenir de la note Lagrange Orion 2013 sur la coopération entre les pôles ?"
+    assert [p.meta.get("kind") for p in bot.retriever.retrieve(q, "public", k=1)] == ["references"]
+    answer = bot.ask(q, role="public")
+    assert not answer.abstained, answer.abstain_reason
+    assert "La mutualisation de projets fonde la coopération" in answer.answer
+    assert [p.meta.get("kind") for p in answer.retrieved] != ["references"]
+    # asked for readings, the reading list is what answers
+    asked = bot.ask("Quelles lectures conseillées sur la note Lagrange Orion 2013 ?", role="public")
+    assert [p.meta.get("kind") for p in asked.retrieved][:1] == ["references"]
