@@ -84,12 +84,18 @@ LEANS_BACK_RE = re.compile(
     re.I)
 
 
+# « Parfois, … une structure juridique ad hoc. » / « Mais l'ECT ne prend pas forcément… »: said
+# without the sentence that qualifies it, a sentence says more than its source.
+CONTRAST_RE = re.compile(r"^(mais|cependant|toutefois|néanmoins|en revanche|pour autant)\b", re.I)
+
+
 def _elaboration(units: list[Unit], i: int) -> int | None:
     """The sentence right after unit i, in its paragraph or opening the next one, when it
-    elaborates it (« Ces approches… », « Il s'agit d'un processus… »)."""
+    elaborates it (« Ces approches… », « Il s'agit d'un processus… ») or qualifies it (« Mais… »)."""
     u, nxt = units[i], i + 1
     if (nxt < len(units) and units[nxt].pi == u.pi and units[nxt].block in (u.block, u.block + 1)
-            and units[nxt].kind == "sentence" and ANAPHORA_RE.match(units[nxt].text)):
+            and units[nxt].kind == "sentence"
+            and (ANAPHORA_RE.match(units[nxt].text) or CONTRAST_RE.match(units[nxt].text))):
         return nxt
     return None
 

@@ -818,6 +818,16 @@ def test_a_sentence_that_elaborates_the_chosen_one_comes_with_it(cache):
     assert got.text.index("pluralité") < got.text.index("Ces approches")  # read in the source's order
 
 
+def test_a_sentence_that_qualifies_the_chosen_one_comes_with_it(cache):
+    text = ("Parfois, la gouvernance de l'écosystème est formalisée par une structure juridique ad hoc, une SCIC "
+            "ou une association. Mais l'écosystème ne prend pas forcément la forme d'une entité juridique nouvelle. "
+            "Le programme publie aussi une lettre de recherche chaque année.")
+    got = compose("Faut-il créer une SCIC ou une association pour former un écosystème ?", [P("a", text)], cache, idf)
+    assert got is not None and "structure juridique ad hoc" in got.text
+    assert "pas forcément la forme d'une entité juridique" in got.text  # said alone, « Parfois… » misleads
+    assert "lettre de recherche" not in got.text
+
+
 def test_a_unit_that_only_restates_what_was_chosen_is_left_out(cache):
     sheet = P("a", "La Place est un programme d'accompagnement à Toulouse, soutenu par Toulouse Métropole dans le "
                    "cadre de sa politique de soutien au développement de l'ESS.", doc="fiches-projets/la-place")
