@@ -340,6 +340,8 @@ def compose(
             # of its three points).
             lines = _whole_lists(lines, units, passages, _leading_list(
                 units, scores - bonus, references=bool(READING_LIST_Q_RE.search(focus or question))), max_items)
+            # So does a list that says how many items it has (« La Place agit sur quatre axes : »).
+            lines = _whole_lists(lines, units, passages, _counted_lists(units), max_items)
             # « Quelle lecture conseille-t-il, et sur quels travaux s'appuie-t-il ? »: each part is heard.
             lines = _each_part(focus or question, lines, units, vecs, passages, cache, idf, scores)
     if lines and crossing:
@@ -686,6 +688,18 @@ def _leading_list(units: list[Unit], scores, references: bool = False) -> dict[t
     lead = int(np.argmax(scores))
     return {b: ix for b, ix in _list_blocks(units).items() if lead in ix
             and (references or not any(is_reference(units[i].text) for i in ix if units[i].kind == "item"))}
+
+
+# « … agit sur quatre axes : »: an introduction that counts its items.
+COUNTED_INTRO_RE = re.compile(r"\b(deux|trois|quatre|cinq|six|sept|huit|neuf|dix|[2-9]|10)\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+\s*:$",
+                              re.I)
+
+
+def _counted_lists(units: list[Unit]) -> dict[tuple[int, int], list[int]]:
+    """The lists, as `_list_blocks` gives them, whose introduction says how many items they have:
+    shown in part, they read as cut short."""
+    return {b: ix for b, ix in _list_blocks(units).items()
+            if any(units[i].kind == "intro" and COUNTED_INTRO_RE.search(units[i].text.strip()) for i in ix)}
 
 
 def _compose_list(units, scores, passages, max_items, next_passage, category="", qualifier="") -> list[Line]:

@@ -1233,6 +1233,30 @@ def test_a_list_under_a_heading_that_asks_comes_under_that_question():
     assert item_context(why.text, why.section, "Qualifier les besoins locaux") == ""
 
 
+def test_a_list_that_counts_its_items_comes_whole_beside_a_leading_sentence():
+    """« La Place agit sur quatre axes : » then two of the four: the answer looks cut short. A list
+    whose introduction counts its items comes whole when the answer draws on it twice, even when a
+    sentence leads (an uncounted list beside a leading sentence keeps only the items picked)."""
+    from assistant.extractive import _counted_lists, _whole_lists
+    from assistant.units import read_units
+
+    lead = P("a", "Toulouse Métropole soutient La Place dans sa politique d'achats responsables.")
+    axes = P("b", "La Place agit sur quatre axes :\n\n- repérer les marchés du territoire ;\n"
+                  "- recenser l'offre de l'ESS ;\n- accompagner la naissance de groupements ;\n"
+                  "- faciliter l'accès à la commande publique.", doc="fiches-projets/la-place")
+    passages = [lead, axes]
+    units = read_units(passages, False)
+    said = [(lead, lead.text, False), (axes, "repérer les marchés du territoire", True),
+            (axes, "recenser l'offre de l'ESS", True)]
+    out = _whole_lists(said, units, passages, _counted_lists(units), 12)
+    assert [t for _, t, _ in out] == [
+        lead.text, "repérer les marchés du territoire", "recenser l'offre de l'ESS",
+        "accompagner la naissance de groupements", "faciliter l'accès à la commande publique."]
+    plain = P("b", "La Place agit sur plusieurs axes :\n\n- repérer les marchés du territoire ;\n"
+                   "- recenser l'offre de l'ESS ;\n- accompagner la naissance de groupements.")
+    assert _counted_lists(read_units([lead, plain], False)) == {}
+
+
 def test_two_points_of_one_list_picked_bring_the_whole_list_not_a_reading_list(cache):
     """Half a list misleads: « Avant de partager : » gave two of its three points (a reader's
     audit). A prose answer that picks two items of one list gives the list whole, in its order;
