@@ -343,10 +343,17 @@ def asked_category(question: str) -> str:
     return asked_category_and_qualifier(question)[0]
 
 
+# Spoken French names the category after « comme »: « qu'a-t-elle produit comme outils ? », « on a
+# quoi comme aides ? ».
+SPOKEN_CATEGORY_RE = re.compile(r"(?<=\w\s)(?:quoi\s+)?comme\s+(?P<noun>[a-zà-ÿ'-]{3,})(?:\s+(?P<next>[a-zà-ÿ'-]+))?(?=[^?]*\?)",
+                                re.I)
+
+
 def asked_category_and_qualifier(question: str) -> tuple[str, str]:
     """(category, qualifier) stems: « Quels outils contractuels… » gives (« outil », « contractuel »);
     the qualifier is '' when the next word is a form word, a vague adjective or a verb."""
-    m = CATEGORY_Q_RE.match(question.replace("’", "'"))
+    q = question.replace("’", "'")
+    m = CATEGORY_Q_RE.match(q) or (SPOKEN_CATEGORY_RE.search(q) if LIST_Q_RE.search(q) else None)
     stems = analyze(m.group("noun")) if m else []
     if not stems or stems[0] in ("typ", "form", "sort", "gen", "exempl", "element"):
         return "", ""

@@ -430,6 +430,12 @@ def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
     got = compose("Quels outils a créés le Conseil ?", [partners, tools], cache, idf)
     assert got.text.splitlines()[0].startswith("Le Conseil a permis de créer de nouveaux outils")
     assert "Okoté" in got.text and "CRESS" not in got.text
+    # Spoken French names the category after « comme » (not « Comme accompagnateur, … » opening it).
+    spoken = "Et le Conseil, qu'a-t-il produit concrètement comme outils pour le territoire ?"
+    assert asked_category_and_qualifier(spoken) == ("outil", "")
+    assert asked_category_and_qualifier("Comme accompagnateur, quelles compétences faut-il ?") == ("", "")
+    got = compose(spoken, [partners, tools], cache, idf)
+    assert got.text.splitlines()[0].startswith("Le Conseil a permis de créer de nouveaux outils"), got.text
 
 
 def test_a_pronoun_follow_up_stays_in_the_sections_the_last_answer_cited(cache):
