@@ -98,7 +98,7 @@ NEEDS_DURATION_RE = re.compile(r"\b(combien de temps|durée|pendant combien|dure
 # An address, a phone number, a company number: the corpus's prose never holds one.
 NEEDS_CONTACT_RE = re.compile(
     r"\b(adresse (postale|mail|e-?mail|électronique)|l['’]adresse\b|numéro de téléphone|téléphone|courriel|"
-    r"e-?mail|siret|siren|coordonnées|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
+    r"e-?mails?|mails?|siret|siren|coordonn[ée]es|(le|son|du|leur) siège|contacter|joindre|site (internet|web)|"
     # « on s'adresse où ? », not « À qui s'adresse le troisième pilier ? » (its audience)
     r"s['’]adress\w*\s+où|où\s+(on\s+|je\s+|nous\s+)?s['’]adress|"
     # « à qui j'écris ? », « à qui dois-je m'adresser ? » (the asker writing to someone)
@@ -349,11 +349,19 @@ SPOKEN_CATEGORY_RE = re.compile(r"(?<=\w\s)(?:quoi\s+)?comme\s+(?P<noun>[a-zà-�
                                 re.I)
 
 
+# « Pouvez-vous me lister les leviers… ? », « la liste des outils » (no qualifier read).
+LISTING_RE = re.compile(
+    r"\b(?:lister|énumérer|citer|donner|(?:la|une) liste)(?:-moi|-nous)?\s+(?:les|des|vos|de|d')\s*"
+    r"(?:(?:principa(?:les|ux)|différent(?:e)?s|grand(?:e)?s)\s+)?(?P<noun>[a-zà-ÿ'-]{3,})(?P<next>)", re.I)
+
+
 def asked_category_and_qualifier(question: str) -> tuple[str, str]:
     """(category, qualifier) stems: « Quels outils contractuels… » gives (« outil », « contractuel »);
     the qualifier is '' when the next word is a form word, a vague adjective or a verb."""
     q = question.replace("’", "'")
-    m = CATEGORY_Q_RE.match(q) or (SPOKEN_CATEGORY_RE.search(q) if LIST_Q_RE.search(q) else None)
+    # The question may open on its context (« Chargée de mission dans une interco, … Quels leviers… ? »).
+    m = (CATEGORY_Q_RE.match(q) or CATEGORY_Q_RE.match(asking_part(q)) or LISTING_RE.search(q)
+         or (SPOKEN_CATEGORY_RE.search(q) if LIST_Q_RE.search(q) else None))
     stems = analyze(m.group("noun")) if m else []
     if not stems or stems[0] in ("typ", "form", "sort", "gen", "exempl", "element"):
         return "", ""

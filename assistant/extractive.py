@@ -376,8 +376,8 @@ def compose(
 # projects are a subject like a name: an answer must speak of them (a line, or its document's title or
 # section). Public passages on the same themes say what the programme publishes, not what the team does.
 TEAM_Q_RE = re.compile(
-    r"\bl['’]équipe\b(?!\s+(projet|municipale|d['’]animation|technique|de (projet|la mairie|la commune)))|"
-    r"\binstru(ction|ire|it|isent|ite|ites)\b|\bpremier examen\b", re.I)
+    r"\bl['’][ée]quipe\b(?!\s+(projet|municipale|d['’]animation|technique|de (projet|la mairie|la commune)))|"
+    r"\binstru(ction|ire|it|isent|ite|ites)\b|\bpremier examen\b", re.I)  # typed with or without accents
 TEAM_TEXT_RE = re.compile(r"\béquipe\b(?! du projet coopter-assistant)|\binstru(ction|ire|it|isent)\b|\bexamen\b", re.I)
 
 

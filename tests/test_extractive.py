@@ -258,6 +258,7 @@ def test_money_contact_duration_and_named_years_need_what_they_ask(cache):
     assert not lacks("Et si notre commune veut y entrer, on s'adresse où ?", ["Rendez-vous sur www.rtes.fr."])
     assert not lacks("À qui s'adresse le troisième pilier ?", ["Le troisième pilier s'adresse aux acteurs externes."])
     assert not lacks("Qui contacter pour rejoindre le programme ?", ["Écrire à coopter@ademe.fr."])
+    assert lacks("c qui le referent du programme ? t'as son mail ?", ["Le programme est porté par l'ADEME."])
     assert not lacks("Et le troisième, il s'adresse à qui ?", ["Le troisième s'adresse aux acteurs externes."])
     # The asker writing to someone asks an address too.
     annuaire = ["L'annuaire des accompagnateurs COOP'TER présente les accompagnateurs du programme."]
@@ -433,7 +434,10 @@ def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
     # Spoken French names the category after « comme » (not « Comme accompagnateur, … » opening it).
     spoken = "Et le Conseil, qu'a-t-il produit concrètement comme outils pour le territoire ?"
     assert asked_category_and_qualifier(spoken) == ("outil", "")
-    assert asked_category_and_qualifier("Comme accompagnateur, quelles compétences faut-il ?") == ("", "")
+    assert asked_category("Comme accompagnateur, quelles compétences faut-il ?") == asked_category("Quelles compétences ?")
+    # after the asker's context, and asked as « lister les… »
+    assert asked_category("Je suis chargée de mission dans une interco. Quels outils a créés le Conseil ?") == "outil"
+    assert asked_category("Pouvez-vous me lister les outils que recense le guide ?") == "outil"
     got = compose(spoken, [partners, tools], cache, idf)
     assert got.text.splitlines()[0].startswith("Le Conseil a permis de créer de nouveaux outils"), got.text
 
@@ -1095,6 +1099,9 @@ def test_a_question_on_what_the_team_does_needs_passages_that_speak_of_the_team(
     assert compose(q, team, cache, idf) is not None
     # another team (« l'équipe projet ») is no such subject
     assert compose("Comment l'équipe projet décrit-elle son modèle socio-économique ?", public, cache, idf) is not None
+    # typed without accents, the team is still the subject
+    assert compose("quand l'equipe coop'ter examine un dossier, elle regarde quoi du modele socio-economique ?",
+                   public, cache, idf) is None
 
 
 def test_a_users_word_finds_the_sentence_in_the_corpus_word(cache):
