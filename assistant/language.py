@@ -8,7 +8,7 @@ import re
 STOPWORDS = {
     "fr": "le la les un une des du de et est sont que qui quoi quel quelle quels quelles comment pourquoi "
           "où dans pour par sur avec ce cette ces il elle ils on nous vous je mon ma mes leur au aux pas "
-          "ne qu c d l j s n y en ou se sa son",
+          "ne qu c d l j s n y en ou se sa son à quand ça ca combien tu t m me moi mais donc",
     "en": "the a an and is are what which who how why where in for of on with this that these it they we "
           "you i my their to do does can from be was were there",
     "es": "el la los las un una y es son que qué cómo por para con este esta en del al su sus se lo como",

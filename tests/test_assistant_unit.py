@@ -220,6 +220,8 @@ def test_a_question_in_another_language_gets_a_french_answer_saying_so(bot):
     assert answer.answer.startswith(NOT_FRENCH_NOTE)
     assert NOT_FRENCH_NOTE not in bot.ask("Qu'est-ce qu'un PTCE ?", role="public").answer
     assert not is_french("¿Qué es un polo territorial de cooperación?") and is_french("Et qui le finance ?")
+    # typed fast, without accents: still French (« a » alone is Portuguese too)
+    assert is_french("coop'ter ca a demarre quand ?") and not is_french("Quando a cooperativa foi criada?")
 
 
 def test_every_gold_and_starter_question_reads_as_french():
