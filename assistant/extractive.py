@@ -525,7 +525,7 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         # The sentence it leans on comes first, from its paragraph or the end of the one before
         # (« Elle recommande aussi… » opens a paragraph); up to two back while the one brought
         # leans too (« COOP'TER est un programme… Son originalité… Ces coopérations fédèrent… »).
-        j, leans = i, u.kind == "sentence" and _leans_back(u.text)
+        j, leans = i, u.kind in ("sentence", "intro") and _leans_back(u.text)
         if (leans and chosen and i - 1 >= 0 and i - 1 not in used and units[i - 1].pi == u.pi
                 and units[i - 1].block in (u.block, u.block - 1) and units[i - 1].kind == "sentence"
                 and base[i - 1] < best - PROSE_MARGIN):
@@ -769,6 +769,11 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="",
             u = units[i]
             if u.kind == "intro":
                 if b == lead:
+                    # « Ceux que l'exemple illustre… sont : » comes after what it stands for.
+                    before = i - 1
+                    if (_leans_back(u.text) and before >= 0 and units[before].pi == u.pi
+                            and units[before].kind == "sentence" and not units[before].fragment):
+                        lines.append((passages[u.pi], units[before].text, False))
                     lines.append((passages[u.pi], u.text, False))
                 continue
             if n_items >= max_items:

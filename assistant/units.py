@@ -45,6 +45,9 @@ NEEDS_ANTECEDENT_RE = re.compile(
     # « C'est par exemple le cas des PTCE… »: the case of what the sentence before says
     r"c['’]est (par exemple |notamment |aussi |également )?le cas\b)", re.I)
 DANGLING_RE = re.compile(r"^(ou|et|mais|donc|car|puis|dont|qui|que|qu'|où|soit|ni|or)\b", re.I)
+# « Ceux que l'exemple strasbourgeois illustre… sont : »: a pronoun for what the sentence before
+# named (the levers); as the label of a list it names nothing.
+PRONOUN_SUBJECT_RE = re.compile(r"^(ceux|celles?|celui|elles?|ils)\b", re.I)
 
 
 @dataclass
@@ -191,7 +194,7 @@ def list_label(text: str, section: str, item: str, questions: bool = False) -> s
             intro = units[j][0] if j >= 0 and units[j][1] == "intro" and units[j][2] == block else ""
             # the tail of a sentence cut by the chunker (« ou dans des structures… ») introduces nothing
             if intro[:1].isupper() and not DANGLING_RE.match(intro) and not re.search(r"[;,]$", intro) \
-                    and len(intro.split()) <= 35:
+                    and len(intro.split()) <= 35 and not PRONOUN_SUBJECT_RE.match(intro):
                 return intro.rstrip(" :.")
             break
     heading = re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", section.split(" > ")[-1]).strip()

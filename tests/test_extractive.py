@@ -1366,3 +1366,25 @@ def test_only_the_list_whose_item_leads_comes_whole():
     (block,) = _leading_list(units, scores).values()
     assert [units[i].text for i in block if units[i].kind == "item"] == [
         "Former agents et élus.", "Soutenir dans la durée.", "Valoriser les impacts."]
+
+
+def test_a_list_introduced_by_a_pronoun_comes_after_what_it_stands_for(cache):
+    """« Ceux que l'exemple strasbourgeois illustre le plus directement sont : » names nothing
+    alone (a reader's audit: a lost referent): the list it leads comes after the sentence it leans
+    on, and as the label of a lone item the section heading stands in for it."""
+    from assistant.units import list_label
+
+    text = ("Le guide présente cette expérience à la suite de sa liste des leviers des collectivités. "
+            "Ceux que l'exemple strasbourgeois illustre le plus directement sont :\n\n"
+            "- co-construire les politiques publiques avec les acteurs ;\n"
+            "- soutenir des espaces d'échange dans la durée ;\n"
+            "- faire émerger des réponses collectives aux besoins du territoire.")
+    section = "Leviers mobilisés par la collectivité"
+    assert list_label(text, section, "soutenir des espaces d'échange dans la durée") == section
+    assert list_label("Les leviers des collectivités sont :\n\n- former les élus ;\n- soutenir les espaces.", section,
+                      "former les élus") == "Les leviers des collectivités sont"
+    got = compose("Quels leviers l'exemple strasbourgeois illustre-t-il ?", [P("a", text, section=section)], cache, idf)
+    assert got is not None
+    lines = got.text.splitlines()
+    assert lines[0].startswith("Le guide présente cette expérience"), got.text
+    assert "- Co-construire les politiques publiques" in got.text
