@@ -325,6 +325,8 @@ def compose(
     if kind == "list":
         lines = _compose_list(units, scores, passages, max_items, next_passage,
                               *asked_category_and_qualifier(focus or question))
+        # « Quels leviers… ? Et y a des collectivités qui l'ont déjà fait ? »: the examples are heard.
+        lines = _each_part(focus or question, lines, units, vecs, passages, cache, idf, scores, examples_only=True)
     elif kind == "experience":
         lines = _compose_by_sheet(units, scores, passages) or _compose_prose(
             units, scores, passages, budget_words, next_passage
@@ -449,13 +451,57 @@ PARTS_RE = re.compile(r"(?<=\?)\s+(?=\S)|,?\s+et\s+(?=" + _ASKS + ")", re.I)
 PART_MARGIN = 0.4  # a part's best unit joins when its score for the whole question is this close (dev)
 
 
-def _each_part(question: str, lines: list[Line], units, vecs, passages, cache, idf, scores) -> list[Line]:
+# A part that asks for examples: « … et y a des collectivités qui l'ont déjà fait ? », « quelles
+# collectivités peut-on citer en exemple ? ».
+EXAMPLES_PART_RE = re.compile(
+    r"\b(exemples?|cas concrets?|l['’]ont (?:d[ée]j[àa] )?fait|(?:d[ée]j[àa] )?mis en place|"
+    r"(?:des|quelles?|d['’]autres) (?:collectivit[ée]s|villes|territoires|exp[ée]riences) (?:qui|l['’]ont|ont)\b)",
+    re.I)
+# Capitalised words every experience's title or section carries: they tell no experience apart.
+_GENERIC_NAMES = frozenset(analyze("Expérience Expériences Fiche Projet La Le Les L'ESS ESS De Du"))
+EXAMPLES_MAX = 3  # experiences heard for a part that asks for examples
+
+
+def _is_experience(p: Passage) -> bool:
+    """A project sheet, or a guide's box on one collectivité's experience."""
+    return p.type == "fiche-projet" or "expérience :" in p.section.lower()
+
+
+def _experience_names(p: Passage) -> frozenset[str]:
+    """The names that tell one experience from another: a sheet's title, a box's section."""
+    return name_terms(p.title if p.type == "fiche-projet" else p.section.split(" > ")[-1]) - _GENERIC_NAMES
+
+
+def _examples(lines: list[Line], units, passages, part_scores) -> list[Line]:
+    """The best readable unit of each experience retrieved (up to EXAMPLES_MAX in the answer,
+    those it already cites included), for a part that asks for examples."""
+    heard = [_experience_names(p) for p, _, _ in lines if _is_experience(p)]
+    out: list[Line] = []
+    for i in sorted(range(len(units)), key=lambda i: -part_scores[i]):
+        if len(heard) >= EXAMPLES_MAX:
+            break
+        u = units[i]
+        p = passages[u.pi]
+        names = _experience_names(p)
+        # The unit names its experience (« Toulouse Métropole agit ici… »): « Plus globalement, la
+        # démarche permet… » would not say which one.
+        if (part_scores[i] <= -9 or not _is_experience(p) or not names & name_terms(u.text)
+                or any(names & h for h in heard)):
+            continue
+        heard.append(names)
+        out.append((p, u.text, u.kind == "item"))
+    return out
+
+
+def _each_part(question: str, lines: list[Line], units, vecs, passages, cache, idf, scores,
+               examples_only: bool = False) -> list[Line]:
     """A question in two or more parts: each part's best unit (scored against that part alone)
     joins the answer when the prose left it out and it is not far off the whole question (dev:
     « … quelle lecture conseille-t-il, et sur quels travaux s'appuie-t-il ? » gave the reading
-    only)."""
-    parts = [p for p in PARTS_RE.split(question) if p and len(set(analyze(p))) >= 2]
-    if len(parts) < 2:
+    only). A part that asks for examples hears the experiences retrieved (`_examples`); with
+    `examples_only` (a list answer), only such a part is heard."""
+    parts = [p for p in PARTS_RE.split(question) if p and (len(set(analyze(p))) >= 2 or EXAMPLES_PART_RE.search(p))]
+    if len(parts) < 2 or (examples_only and not any(EXAMPLES_PART_RE.search(p) for p in parts)):
         return lines
     have = {(q.chunk_id, t) for q, t, _ in lines}
     best = float(scores.max())
@@ -468,6 +514,13 @@ def _each_part(question: str, lines: list[Line], units, vecs, passages, cache, i
         part_scores = [-9.0 if u.fragment or u.kind == "intro" or u.announces or NEEDS_ANTECEDENT_RE.match(u.text)
                        or _leans_back(u.text)
                        else float(sims[i]) + 0.5 * _overlap(terms, u.terms, idf) for i, u in enumerate(units)]
+        if EXAMPLES_PART_RE.search(part):
+            for line in _examples(out, units, passages, part_scores):
+                out.append(line)
+                have.add((line[0].chunk_id, line[1]))
+            continue
+        if examples_only:
+            continue
         i = int(np.argmax(part_scores))
         u = units[i]
         if part_scores[i] <= -9 or (passages[u.pi].chunk_id, u.text) in have or scores[i] < best - PART_MARGIN:

@@ -1388,3 +1388,24 @@ def test_a_list_introduced_by_a_pronoun_comes_after_what_it_stands_for(cache):
     lines = got.text.splitlines()
     assert lines[0].startswith("Le guide présente cette expérience"), got.text
     assert "- Co-construire les politiques publiques" in got.text
+
+
+def test_a_part_that_asks_for_examples_hears_the_experiences_retrieved(cache):
+    """« Quels leviers… ? Et y a des collectivités qui l'ont déjà fait ? »: the list answered the
+    first part only. Each experience retrieved (a project sheet, a guide's « Expérience : » box)
+    says its part with a unit that names it; one that does not name it is no example."""
+    levers = P("a", "Les leviers des collectivités pour soutenir les coopérations :\n\n"
+                    "- soutenir les coopérations dans la durée ;\n- former les élus aux coopérations ;\n"
+                    "- créer des instances de gouvernance des coopérations.", section="Les leviers")
+    sheet = P("b", "L'Eurométropole de Strasbourg co-construit sa politique de coopération depuis 2010.",
+              doc="fiches-projets/strasbourg", title="Fiche projet : le Conseil de l'Eurométropole de Strasbourg",
+              type_="fiche-projet")
+    box = P("c", "Plus globalement, la démarche permet de structurer des coopérations à long terme.",
+            section="Expérience : Toulouse Métropole et La Place")
+    question = "Quels leviers pour soutenir les coopérations ? Et y a des collectivités qui l'ont déjà fait ?"
+    got = compose(question, [levers, sheet, box], cache, idf)
+    assert got is not None and got.text.startswith("Les leviers des collectivités"), got and got.text
+    assert "L'Eurométropole de Strasbourg co-construit" in got.text
+    assert "Plus globalement" not in got.text  # « la démarche » names no collectivité
+    alone = compose("Quels leviers pour soutenir les coopérations ?", [levers, sheet, box], cache, idf)
+    assert "Strasbourg" not in alone.text
