@@ -51,6 +51,23 @@ SOURCES_Q_RE = re.compile(
     CROSS_SOURCE_Q_RE.pattern + r"|\b(selon|d'après|que disent|que dit|chez(?! (?:nous|moi|vous|toi|soi)\b)|entre|de leur côté)\b", re.I)
 # « Quels sont les points communs entre X et Y ? » is answered in prose, each side in its words.
 COMPARE_Q_RE = re.compile(r"\b(points? communs?|différences?|compar\w*)\b", re.I)
+# « PTCE et ECT, c'est pareil ? », « quelle différence entre… ? »: two notions set side by side.
+SAME_Q_RE = re.compile(r"\b(pareil|(la )?m[êe]me chose|diff[ée]rences?|se distingu\w*|distingu\w*|identiques?|"
+                       r"synonymes?|confond\w*)\b", re.I)
+WORD_RE = re.compile(r"[\w'’-]+")
+
+
+def compared_acronyms(question: str, defined: Callable[[str], bool]) -> list[str]:
+    """The acronyms a « c'est pareil ? » question sets side by side, as the documents write them
+    (« ptce » typed for « PTCE »), when two or more of them are; `defined(acronym)` tells whether
+    the documents spell one out (« … Territorialisé (ECT) »)."""
+    if not SAME_Q_RE.search(question):
+        return []
+    words = [w.upper() for w in WORD_RE.findall(question) if 2 <= len(w) <= 6 and w.isalpha()]
+    found = [w for w in dict.fromkeys(words) if defined(w)]
+    return found if len(found) >= 2 else []
+
+
 SINGULAR_Q_RE = re.compile(r"^\s*(quel|quelle)\b(?!s)", re.I)
 # « Comment démarre la dynamique d'acteurs ? » asks how, not for a list of actors.
 HOW_WHY_Q_RE = re.compile(r"^\s*(comment|pourquoi|en quoi|dans quelle mesure)\b(?!.*\bquel(le)?s\b)", re.I)

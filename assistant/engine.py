@@ -19,7 +19,9 @@ from .asked import (
     CROSS_SOURCE_Q_RE,
     REFERS_BACK_RE,
     RESOURCE_Q_RE,
+    SAME_Q_RE,
     SOURCES_Q_RE,
+    compared_acronyms,
     name_terms,
     named_authors,
     question_names,
@@ -148,6 +150,7 @@ class Assistant:
         if k is not None:
             passages += self._named_passages(question, role, filters, passages)
         passages += self._author_passages(question, standalone, role, filters, passages)
+        passages += self._spelled_out(question, role, filters, passages)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return role, question, standalone, passages, timings
 
@@ -168,6 +171,27 @@ class Assistant:
                     out.append(p)
                     break
         return out
+
+    def _spelled_out(self, question, role, filters, have) -> list[Passage]:
+        """« PTCE et ECT, c'est pareil ? »: each acronym compared brings the passage that spells
+        it out (« … Territorialisé (ECT) »), when retrieval of the whole question left it out."""
+        if not SAME_Q_RE.search(question):
+            return []
+        seen = {p.chunk_id for p in have}
+        found: dict[str, Passage] = {}
+
+        def defined(acronym: str) -> bool:
+            if any(f"({acronym})" in p.text for p in have):
+                return True
+            for p in access.visible(self.retriever.lexical(role).search(acronym, 10, filters or None), role):
+                if f"({acronym})" in p.text:
+                    found.setdefault(acronym, p)
+                    return True
+            return False
+
+        acronyms = compared_acronyms(question, defined)
+        out = [found[a] for a in acronyms if a in found and found[a].chunk_id not in seen]
+        return list({p.chunk_id: p for p in out}.values())
 
     def authors_named(self, question: str, role: str) -> list[tuple[str, frozenset[str]]]:
         """The authors a question asks to hear (« que disent l'ADEME et Demoustier… », « d'après le

@@ -44,6 +44,7 @@ from .asked import (
     YES_NO_Q_RE,
     asked_category_and_qualifier,
     asking_part,
+    compared_acronyms,
     definition_subject,
     lacks_asked_type,
     name_terms,
@@ -101,7 +102,7 @@ def _elaboration(units: list[Unit], i: int) -> int | None:
 
 
 def _leans_back(text: str) -> bool:
-    return bool(NEEDS_ANTECEDENT_RE.match(text) or LEANS_BACK_RE.match(text))
+    return bool(NEEDS_ANTECEDENT_RE.match(text) or LEANS_BACK_RE.match(text) or CONTRAST_RE.match(text))
 
 
 INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (three parts at least)
@@ -346,6 +347,9 @@ def compose(
             lines = _whole_lists(lines, units, passages, _counted_lists(units), max_items)
             # « Quelle lecture conseille-t-il, et sur quels travaux s'appuie-t-il ? »: each part is heard.
             lines = _each_part(focus or question, lines, units, vecs, passages, cache, idf, scores)
+    compared = compared_acronyms(focus or question, lambda a: any(f"({a})" in p.text for p in passages))
+    if lines and compared:
+        lines = _define_each(compared, lines, units, scores, passages)
     if lines and crossing:
         lines = _hear_each_name(names, lines, units, scores, passages)
     # A name given as context (« J'habite à Besançon. Qu'est-ce qu'un PTCE ? ») is not the subject.
@@ -687,6 +691,27 @@ def _definitions_across(units, scores, passages, subject: str, most: int = 4) ->
         return []
     chosen = sorted(best.values(), key=lambda i: scores[i], reverse=True)[:most]
     return [(passages[units[i].pi], units[i].text, False) for i in chosen]
+
+
+def _define_each(acronyms: list[str], lines: list[Line], units, scores, passages) -> list[Line]:
+    """« PTCE et ECT, c'est pareil ? »: each notion compared is spelled out by its best sentence
+    (« … Pôles Territoriaux de Coopération Économique (PTCE) qui rassemblent… »), with the one it
+    leans on, when the answer does not spell it out yet."""
+    out = list(lines)
+    for acronym in acronyms:
+        mark = f"({acronym})"
+        if any(mark in text for _, text, _ in out):
+            continue
+        cands = [i for i, u in enumerate(units) if mark in u.text and not u.fragment and u.kind == "sentence"]
+        if not cands:
+            continue
+        i = max(cands, key=lambda i: scores[i])
+        u = units[i]
+        if (NEEDS_ANTECEDENT_RE.match(u.text) or _leans_back(u.text)) and i > 0 and units[i - 1].pi == u.pi \
+                and units[i - 1].kind == "sentence" and not any(units[i - 1].text == t for _, t, _ in out):
+            out.append((passages[u.pi], units[i - 1].text, False))
+        out.append((passages[u.pi], u.text, False))
+    return out
 
 
 def _hear_each_name(names: list[set[str]], lines: list[Line], units, scores, passages) -> list[Line]:

@@ -525,3 +525,25 @@ def test_a_question_that_only_finds_reading_lists_is_answered_from_the_text(sett
     # asked for readings, the reading list is what answers
     asked = bot.ask("Quelles lectures conseillées sur la note Lagrange Orion 2013 ?", role="public")
     assert [p.meta.get("kind") for p in asked.retrieved][:1] == ["references"]
+
+
+def test_two_acronyms_compared_each_bring_the_passage_that_spells_them_out(settings):
+    """« PTCE et ECT, c'est pareil ? »: retrieval of the whole question may give one notion's
+    passages only; each acronym compared brings the passage that spells it out."""
+    from assistant.engine import Assistant
+    from tests.conftest import front, write
+
+    write(settings.corpus_dir / "notes" / "ect.md", front("Note sur les écosystèmes")
+          + "Le concept d'Écosystème Coopératif Territorialisé (ECT) décrit des acteurs qui coopèrent dans la durée "
+            "sur un territoire, avec des coopérations territoriales durables.\n")
+    write(settings.corpus_dir / "notes" / "ptce.md", front("Note sur les pôles")
+          + "Les Pôles Territoriaux de Coopération Économique (PTCE) rassemblent des acteurs autour d'un projet "
+            "économique commun.\n")
+    run(settings)
+    bot = Assistant(settings.with_overrides(abstain_threshold=0.0, top_k=1))
+    q = "ECT et PTCE, c'est pareil pour des coopérations territoriales durables ?"
+    assert len(bot.retriever.retrieve(q, "public", k=1)) == 1
+    answer = bot.ask(q, role="public")
+    assert not answer.abstained, answer.abstain_reason
+    assert "(ECT)" in answer.answer and "(PTCE)" in answer.answer, answer.answer
+    assert {c.doc_id for c in answer.citations} == {"notes/ect", "notes/ptce"}

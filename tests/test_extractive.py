@@ -1409,3 +1409,33 @@ def test_a_part_that_asks_for_examples_hears_the_experiences_retrieved(cache):
     assert "Plus globalement" not in got.text  # « la démarche » names no collectivité
     alone = compose("Quels leviers pour soutenir les coopérations ?", [levers, sheet, box], cache, idf)
     assert "Strasbourg" not in alone.text
+
+
+def test_two_notions_compared_are_each_spelled_out(cache):
+    """« ECT, ptce… c'est pareil ou pas ? » got the ECT's definition only: each acronym compared
+    that a passage spells out (« … Économique (PTCE) ») comes with its sentence, and the one it
+    leans on (« C'est par exemple le cas des… »)."""
+    from assistant.asked import compared_acronyms
+
+    defined = {"PTCE", "ECT"}.__contains__
+    assert compared_acronyms("ECT, ptce… c pareil ou pas ?", defined) == ["ECT", "PTCE"]
+    assert compared_acronyms("Quelle différence entre un PTCE et un ECT ?", defined) == ["PTCE", "ECT"]
+    assert compared_acronyms("Qu'est-ce qu'un PTCE et un ECT ?", defined) == []  # nothing set side by side
+    assert compared_acronyms("PTCE et SCIC, c'est pareil ?", defined) == []  # the SCIC is spelled out nowhere
+    ect = P("a", "Le concept d'Écosystème Coopératif Territorialisé (ECT) décrit une organisation entre acteurs "
+                 "d'un territoire qui coopèrent dans la durée. L'ECT est une figure nouvelle d'organisation.",
+            doc="articles/echo")
+    ptce = P("b", "Certaines coopérations territoriales sont modélisées dans un cadre existant. C'est par exemple "
+                  "le cas des Pôles Territoriaux de Coopération Économique (PTCE) qui rassemblent des acteurs "
+                  "autour d'un projet économique commun.", doc="guides/reperes")
+    got = compose("ECT, ptce, écosystème coopératif… c'est pareil ou pas ?", [ect, ptce], cache, idf)
+    assert got is not None and "(ECT)" in got.text and "(PTCE)" in got.text, got and got.text
+    assert got.text.index("Certaines coopérations territoriales sont modélisées") < got.text.index("(PTCE)")
+
+
+def test_a_sentence_that_opens_on_but_comes_after_what_it_qualifies(cache):
+    text = ("Parfois, la gouvernance de l'écosystème est formalisée par une structure juridique ad hoc. "
+            "Mais l'écosystème ne prend pas forcément la forme d'une entité juridique nouvelle.")
+    got = compose("L'écosystème prend-il forcément la forme d'une entité juridique nouvelle ?", [P("a", text)],
+                  cache, idf)
+    assert got is not None and got.text.startswith("Parfois"), got and got.text
