@@ -58,6 +58,7 @@ from .synonyms import related
 from .units import (
     NEEDS_ANTECEDENT_RE,
     OPENS_RE,
+    PRONOUN_SUBJECT_RE,
     SentenceCache,
     Unit,
     after_colon,
@@ -582,7 +583,9 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
         # The sentence it leans on comes first, from its paragraph or the end of the one before
         # (« Elle recommande aussi… » opens a paragraph); up to two back while the one brought
         # leans too (« COOP'TER est un programme… Son originalité… Ces coopérations fédèrent… »).
-        j, leans = i, u.kind in ("sentence", "intro") and _leans_back(u.text)
+        # A list's « Ceux que… sont : » is left out below: what it stands for is not brought either.
+        pronoun_intro = u.kind == "intro" and bool(PRONOUN_SUBJECT_RE.match(u.text))
+        j, leans = i, (u.kind == "sentence" or (u.kind == "intro" and not pronoun_intro)) and _leans_back(u.text)
         if (leans and chosen and i - 1 >= 0 and i - 1 not in used and units[i - 1].pi == u.pi
                 and units[i - 1].block in (u.block, u.block - 1) and units[i - 1].kind == "sentence"
                 and base[i - 1] < best - PROSE_MARGIN):
@@ -643,6 +646,10 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
                 terms_seen.append(e.terms)
                 lines.append((passages[e.pi], e.text, False))
                 words += len(e.text.split())
+        if pronoun_intro and len(lines) > 1 and lines[0][1] == u.text:
+            # « Ceux que l'exemple illustre… sont : » names nothing: its items come under their
+            # section heading (`_render`).
+            del lines[0]
         if len(lines) == 1 and OPENS_RE.search(u.text):
             # « … aux leviers suivants : » without them says nothing.
             words -= len(u.text.split())
@@ -846,12 +853,10 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="",
         for i in sorted(blocks[b], key=lambda i: units[i].pos):
             u = units[i]
             if u.kind == "intro":
-                if b == lead:
-                    # « Ceux que l'exemple illustre… sont : » comes after what it stands for.
-                    before = i - 1
-                    if (_leans_back(u.text) and before >= 0 and units[before].pi == u.pi
-                            and units[before].kind == "sentence" and not units[before].fragment):
-                        lines.append((passages[u.pi], units[before].text, False))
+                # « Ceux que l'exemple illustre… sont : » names nothing: the list comes under its
+                # section heading instead (`_render`; the sentence before, « … présente cette
+                # expérience… », would lose its referent in turn).
+                if b == lead and not PRONOUN_SUBJECT_RE.match(u.text):
                     lines.append((passages[u.pi], u.text, False))
                 continue
             if n_items >= max_items:

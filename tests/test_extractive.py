@@ -1368,10 +1368,10 @@ def test_only_the_list_whose_item_leads_comes_whole():
         "Former agents et élus.", "Soutenir dans la durée.", "Valoriser les impacts."]
 
 
-def test_a_list_introduced_by_a_pronoun_comes_after_what_it_stands_for(cache):
+def test_a_list_introduced_by_a_pronoun_comes_under_its_section_heading(cache):
     """« Ceux que l'exemple strasbourgeois illustre le plus directement sont : » names nothing
-    alone (a reader's audit: a lost referent): the list it leads comes after the sentence it leans
-    on, and as the label of a lone item the section heading stands in for it."""
+    alone (a reader's audit: a lost referent), nor does the sentence before it (« … présente cette
+    expérience… »): the section heading stands in for it, above the list or a lone item."""
     from assistant.units import list_label
 
     text = ("Le guide présente cette expérience à la suite de sa liste des leviers des collectivités. "
@@ -1383,11 +1383,11 @@ def test_a_list_introduced_by_a_pronoun_comes_after_what_it_stands_for(cache):
     assert list_label(text, section, "soutenir des espaces d'échange dans la durée") == section
     assert list_label("Les leviers des collectivités sont :\n\n- former les élus ;\n- soutenir les espaces.", section,
                       "former les élus") == "Les leviers des collectivités sont"
-    got = compose("Quels leviers l'exemple strasbourgeois illustre-t-il ?", [P("a", text, section=section)], cache, idf)
-    assert got is not None
-    lines = got.text.splitlines()
-    assert lines[0].startswith("Le guide présente cette expérience"), got.text
-    assert "- Co-construire les politiques publiques" in got.text
+    for question in ("Quels leviers l'exemple strasbourgeois illustre-t-il ?",  # a list question
+                     "Comment l'exemple strasbourgeois illustre-t-il les leviers des collectivités ?"):  # prose
+        got = compose(question, [P("a", text, section=section)], cache, idf)
+        assert got is not None and "Ceux que" not in got.text, (question, got and got.text)
+        assert "Leviers mobilisés par la collectivité : [1]\n- Co-construire les politiques publiques" in got.text
 
 
 def test_a_part_that_asks_for_examples_hears_the_experiences_retrieved(cache):
