@@ -1008,6 +1008,20 @@ def _run_on(said: list[Unit]) -> str:
     return out
 
 
+SHEET_TITLE_RE = re.compile(r"^fiche[- ]projets?\s*:\s*", re.I)
+
+
+def _of_sheet(p: Passage, label: str) -> str:
+    """A project sheet's section heading (« Leviers mobilisés par la collectivité », « Porteurs et
+    partenaires ») says which project only with the sheet's name: « Le Conseil de l'ESS de
+    l'Eurométropole de Strasbourg — leviers mobilisés par la collectivité »."""
+    heading = re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", p.section.split(" > ")[-1]).strip().rstrip(" :.")
+    if p.type != "fiche-projet" or fold(label) != fold(heading) or not SHEET_TITLE_RE.match(p.title):
+        return label
+    name = SHEET_TITLE_RE.sub("", p.title).split(",")[0].strip()
+    return f"{name[:1].upper()}{name[1:]} — {label[:1].lower()}{label[1:]}" if name else label
+
+
 def _render(lines: list[Line], passages: list[Passage]) -> Composed:
     """Number citations in order of first use; sentences run on, list items go one per line."""
     index = {p.chunk_id: k for k, p in enumerate(passages)}
@@ -1055,11 +1069,13 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
                     re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", p.section.split(" > ")[-1]).strip().rstrip(" :.")):
                 label = ""
             if k > 0 and lines[k - 1][2]:
-                new_list = fold(label) != fold(label_of(k - 1))
+                # (two sheets' « Porteurs et partenaires » are two lists)
+                new_list = fold(_of_sheet(p, label)) != fold(_of_sheet(lines[k - 1][0], label_of(k - 1)))
             else:  # after a line that announces it (« … les leviers suivants : »), its list
                 new_list = not (k > 0 and lines[k - 1][1].rstrip().endswith(":"))
             if new_list and label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
                 # A heading that asks is quoted: said bare, it reads as the answer asking the reader.
+                label = _of_sheet(p, label)
                 prose.append(f"« {label} » : [{n}]" if label.endswith("?") else f"{label} : [{n}]")
             if prose:
                 out.append(" ".join(prose))
@@ -1070,7 +1086,7 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             item = text.rstrip(" .;,")
             label = item_context(p.text, p.section, item)
             if label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
-                item = f"{label} : {after_colon(item)}"
+                item = f"{_of_sheet(p, label)} : {after_colon(item)}"
             prose.append(f"{_clean_end(item[:1].upper() + item[1:])} [{n}]")
         else:
             before_list = k + 1 < len(lines) and lines[k + 1][2] and text.rstrip().endswith(":")

@@ -1439,3 +1439,36 @@ def test_a_sentence_that_opens_on_but_comes_after_what_it_qualifies(cache):
     got = compose("L'écosystème prend-il forcément la forme d'une entité juridique nouvelle ?", [P("a", text)],
                   cache, idf)
     assert got is not None and got.text.startswith("Parfois"), got and got.text
+
+
+def test_a_project_sheet_s_heading_says_which_project(cache):
+    """« Leviers mobilisés par la collectivité : » over a sheet's list said which collectivité only
+    to a reader who knew the sheet (a blind judge: « does not say which collectivity »). Over a
+    project sheet's own heading, the label carries the sheet's name; a guide's heading does not."""
+    from assistant.extractive import _of_sheet
+
+    sheet = P("s", "- co-construire les politiques publiques ;\n- soutenir des espaces d'échange.",
+              doc="fiches-projets/strasbourg", section="Leviers mobilisés par la collectivité",
+              title="Fiche projet : le Conseil de l'ESS de l'Eurométropole de Strasbourg", type_="fiche-projet")
+    assert _of_sheet(sheet, "Leviers mobilisés par la collectivité") == (
+        "Le Conseil de l'ESS de l'Eurométropole de Strasbourg — leviers mobilisés par la collectivité")
+    assert _of_sheet(sheet, "Les leviers suivants") == "Les leviers suivants"  # an introduction, not the heading
+    guide = P("g", sheet.text, section="Leviers mobilisés par la collectivité")
+    assert _of_sheet(guide, "Leviers mobilisés par la collectivité") == "Leviers mobilisés par la collectivité"
+    # Two sheets' « Porteurs et partenaires » are two lists, each under its own name.
+    from assistant.extractive import _render
+
+    place = P("p", "- France Active ;\n- Synthetic.", doc="fiches-projets/la-place", section="Porteurs et partenaires",
+              title="Fiche projet : La Place, programme d'accompagnement soutenu par Toulouse Métropole",
+              type_="fiche-projet")
+    bfc = P("b", "- La Région ;\n- Les 6 opérateurs.", doc="fiches-projets/bfc", section="Porteurs et partenaires",
+            title="Fiche projet : le Générateur BFC soutenu par la Région", type_="fiche-projet")
+    text = _render([(place, "France Active", True), (place, "Synthetic", True), (bfc, "Les 6 opérateurs", True)],
+                   [place, bfc]).text
+    assert text.splitlines() == ["La Place — porteurs et partenaires : [1]", "- France Active [1]", "- Synthetic [1]",
+                                 "Le Générateur BFC soutenu par la Région — porteurs et partenaires : [2]",
+                                 "- Les 6 opérateurs [2]"], text
+    got = compose("Quels leviers le Conseil de l'ESS de Strasbourg mobilise-t-il ?", [sheet], cache, idf)
+    assert got is not None and got.text.startswith(
+        "Le Conseil de l'ESS de l'Eurométropole de Strasbourg — leviers mobilisés par la collectivité : [1]\n"
+        "- Co-construire"), got and got.text
