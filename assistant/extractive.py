@@ -66,6 +66,7 @@ from .units import (
     list_label,
     parse_passage,
     read_units,
+    section_heading,
 )
 
 # A sentence that opens on what the previous one named (« Ces approches cibleront… », « Elle
@@ -1015,8 +1016,7 @@ def _of_sheet(p: Passage, label: str) -> str:
     """A project sheet's section heading (« Leviers mobilisés par la collectivité », « Porteurs et
     partenaires ») says which project only with the sheet's name: « Le Conseil de l'ESS de
     l'Eurométropole de Strasbourg — leviers mobilisés par la collectivité »."""
-    heading = re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", p.section.split(" > ")[-1]).strip().rstrip(" :.")
-    if p.type != "fiche-projet" or fold(label) != fold(heading) or not SHEET_TITLE_RE.match(p.title):
+    if p.type != "fiche-projet" or fold(label) != fold(section_heading(p.section)) or not SHEET_TITLE_RE.match(p.title):
         return label
     name = SHEET_TITLE_RE.sub("", p.title).split(",")[0].strip()
     return f"{name[:1].upper()}{name[1:]} — {label[:1].lower()}{label[1:]}" if name else label
@@ -1066,7 +1066,7 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             # A reading list under a topic heading (« Économie de la Fonctionnalité… » above
             # « Annuaire des accompagnateurs ») is not that topic: only « Pour aller plus loin ».
             if label and is_reference(text) and not is_reference_section(label) and fold(label) == fold(
-                    re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", p.section.split(" > ")[-1]).strip().rstrip(" :.")):
+                    section_heading(p.section)):
                 label = ""
             if k > 0 and lines[k - 1][2]:
                 # (two sheets' « Porteurs et partenaires » are two lists)

@@ -178,6 +178,12 @@ def item_context(text: str, section: str, item: str) -> str:
     return list_label(text, section, item)
 
 
+def section_heading(section: str) -> str:
+    """The last heading of a section path, without its numbering, « (suite) » or final colon
+    (« 3. Les leviers des collectivités (suite) » → « Les leviers des collectivités »)."""
+    return re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", section.split(" > ")[-1]).strip().rstrip(" :.")
+
+
 def list_label(text: str, section: str, item: str, questions: bool = False) -> str:
     """What introduces a list item in its passage: the line that opens its list (« Les
     collectivités peuvent : »), else the passage's section heading (« Les leviers des collectivités
@@ -197,9 +203,9 @@ def list_label(text: str, section: str, item: str, questions: bool = False) -> s
                     and len(intro.split()) <= 35 and not PRONOUN_SUBJECT_RE.match(intro):
                 return intro.rstrip(" :.")
             break
-    heading = re.sub(r"^\d+[.)]\s*|\s*\(suite\)$", "", section.split(" > ")[-1]).strip()
+    heading = section_heading(section)
     if heading and (questions or not heading.endswith("?")) and len(heading.split()) <= 15:
-        return heading.rstrip(" :.")
+        return heading
     return ""
 
 
