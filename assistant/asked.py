@@ -209,6 +209,9 @@ _CLAUSE_END_RE = re.compile(r"[.!?;:]\s+|,\s*(?:et|mais|ou|puis)\b|\s+et\s+(?=(?
                             r"pourquoi|avec|par qui|à qui|de quel\w*)\b)", re.I)
 
 
+PURPOSE_RE = re.compile(r"\s*(?:pour|afin d[e']|avant d[e']|en vue d[e'])\s*[^,?]{3,80},\s*", re.I)
+
+
 def asking_clause(question: str, asked: tuple[re.Pattern, ...]) -> str:
     """The clause of `question` that holds the first match of `asked` (the whole question when
     none matches, or when the clause says nothing beyond the asking words): the words that say
@@ -225,6 +228,11 @@ def asking_clause(question: str, asked: tuple[re.Pattern, ...]) -> str:
             end = m.start()
             break
     clause = question[start:end]
+    # « Pour convaincre notre conseil d'administration, avez-vous des chiffres… ? »: a leading
+    # purpose says why the asker asks, not what the number is about.
+    purpose = PURPOSE_RE.match(clause)
+    if purpose and purpose.end() <= at - start:
+        clause = clause[purpose.end():]
     bare = clause
     for rx in asked:
         bare = rx.sub(" ", bare)

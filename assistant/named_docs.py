@@ -21,9 +21,19 @@ from .schema import ACCESS_LABELS_FR, DOC_TYPE_LABELS_FR, fold
 DOC_REF_RE = re.compile(
     r"\b(?:selon|d'après|dans|que (?:dit|disent|raconte|contient|retient|propose)|résume(?:-moi)?|"
     r"donne(?:-moi)?|montre(?:-moi)?|affiche|recopie(?:-moi)?|lis(?:-moi)?)\s+"
-    r"(?:le|la|l'|les|un|une|son|sa|ses|leur|ce|cette)\s*"
+    r"(?:le|la|l'|les|son|sa|ses|leur|ce|cette)\s*"
     r"(?P<doc>(?:guide|note|aide-mémoire|compte[ -]rendu|fiche|grille|page|article|carnet|rapport|"
     r"document|lettre|atelier|écho|points? de rep[èe]ress?)\b[^?!.;:,]{0,60})",
+    re.I,
+)
+# « Dans un compte rendu de comité de pilotage, je tombe sur le sigle ECT »: an indefinite article
+# says where the asker read something, not which document to answer from; it names none.
+
+# « la grille de l'aide-mémoire », « le résumé du guide du contributeur »: a part of a document,
+# named by the document it belongs to; that document is what the asker must be able to see.
+INNER_DOC_RE = re.compile(
+    r"\b(?:de la|de l'|du|des|d')\s*(?=(?:guide|note|aide-mémoire|compte[ -]rendu|fiche|page|article|carnet|"
+    r"rapport|document|écho|points? de rep[èe]ress?)\b)",
     re.I,
 )
 # Words that locate or qualify a passage inside the document, not the document's name.
@@ -147,36 +157,42 @@ def unseen_named_document(question: str, visible_docs, passages=()) -> str:
     proper names and year; a name of common words only must be written in a passage).
     The retrieved passages are checked first: the manifest is read only when they do not settle it.
     """
-    mentioned: set[str] | None = None
-    docs = None
-    for name in named_documents(question):
+    state: dict = {}
+
+    def seen(name: str) -> bool:
         words = _name_words(name)
-        if not words:
-            continue
-        if any(_has_all(words, _label_terms(_doc_label(p))) for p in passages):
-            continue
-        if mentioned is None:
-            mentioned = set(analyze(" ".join(p.text for p in passages)))
-            texts = fold(" ".join(p.text for p in passages).replace("’", "'")).lower()
+        if not words or any(_has_all(words, _label_terms(_doc_label(p))) for p in passages):
+            return True
+        if "mentioned" not in state:
+            state["mentioned"] = set(analyze(" ".join(p.text for p in passages)))
+            state["texts"] = fold(" ".join(p.text for p in passages).replace("’", "'")).lower()
         # « la note rédigée pour l'ADEME en 2018 »: the name stops at « pour », its qualifier
         # (up to the next comma) still describes it.
         at = question.find(name)
         qualifier = re.split(r"[,;:?!]", question[at + len(name):])[0] if at >= 0 else ""
         proper = _proper_words(f"{name} {qualifier}")
+        mentioned = state["mentioned"]
         if proper and _has_all(proper, mentioned) and 2 * sum(_has_all([w], mentioned) for w in words) >= len(words):
-            continue
-        if not proper and fold(name.replace("’", "'")).lower() in texts:
-            continue  # a name of common words only: the passages must write it (« le guide du contributeur »)
-        if docs is None:
-            docs = visible_docs() if callable(visible_docs) else visible_docs
-        if not any(_has_all(words, _label_terms(_doc_label(d))) for d in docs):
+            return True
+        if not proper and fold(name.replace("’", "'")).lower() in state["texts"]:
+            return True  # a name of common words only: the passages must write it (« le guide du contributeur »)
+        if "docs" not in state:
+            state["docs"] = visible_docs() if callable(visible_docs) else visible_docs
+        return any(_has_all(words, _label_terms(_doc_label(d))) for d in state["docs"])
+
+    for name in named_documents(question):
+        inner = INNER_DOC_RE.split(name, maxsplit=1)
+        if not seen(name) and not (len(inner) == 2 and seen(inner[1])):
             return name
     return ""
 
 
-# « la section Retours d'expérience », « la partie « Financement » », « le chapitre 2 ».
+# « la section Retours d'expérience », « la partie « Financement » », « le chapitre 2 »; not « faire
+# partie » nor « en partie » (« combien de collectivités en font partie et qu'apporte… ? »), nor
+# « rubrique par rubrique ».
 SECTION_REF_RE = re.compile(
-    r"\b(?:section|partie|rubrique|chapitre)\s+[«\"]?\s*(?P<sec>[^«»\"?!.;:,]{3,60}?)\s*[»\"]?"
+    r"\b(?:section|(?<!font )(?<!fait )(?<!faire )(?<!faisant )(?<!fera )(?<!feront )(?<!en )partie|rubrique|"
+    r"chapitre)\s+(?!par\b)[«\"]?\s*(?P<sec>[^«»\"?!.;:,]{3,60}?)\s*[»\"]?"
     r"(?=\s+(?:de|du|des|d'un|d'une|dans|sur|qui|que|où)\b|\s*[?!.;:,]|\s*$)",
     re.I,
 )

@@ -547,3 +547,40 @@ def test_two_acronyms_compared_each_bring_the_passage_that_spells_them_out(setti
     assert not answer.abstained, answer.abstain_reason
     assert "(ECT)" in answer.answer and "(PTCE)" in answer.answer, answer.answer
     assert {c.doc_id for c in answer.citations} == {"notes/ect", "notes/ptce"}
+
+
+def test_where_the_asker_read_a_word_or_an_idiom_is_no_named_document_or_section():
+    """« dans un compte rendu de comité de pilotage je tombe sur le sigle ECT » names no document of
+    the corpus; « combien de collectivités en font partie » and « rubrique par rubrique » name no
+    section: all three were refused with a quote of those words."""
+    from assistant.named_docs import named_documents, named_section, unseen_named_document
+
+    assert named_documents("Bonjour, dans un compte rendu de comité de pilotage je tombe sur le sigle « ECT ».") == []
+    assert named_section("Combien de collectivités en font partie et qu'apporte ce réseau à ses membres ?") == ""
+    assert named_section("Quelle trame pour rédiger une fiche d'expérience, rubrique par rubrique ?") == ""
+    assert named_section("Que dit la partie « Financement » du guide ?") == "Financement"
+
+    class Doc:
+        doc_id, title, type, source, date, access = ("interne/aide-memoire", "Aide-mémoire de l'équipe : instruire "
+                                                     "un projet de coopération", "note", "ADEME", "2025", "staff")
+
+    q = "Rappelle-moi la grille de l'aide-mémoire d'instruction : quelles questions de premier examen ?"
+    assert unseen_named_document(q, [Doc()]) == ""  # a part of a document the asker may see
+    assert unseen_named_document(q, []) != ""  # … and, unseen, refused as before
+
+
+def test_a_purpose_before_the_question_is_not_what_the_number_is_about():
+    """« Pour convaincre notre conseil d'administration, avez-vous des chiffres… sur l'année
+    2022 ? » was refused: the words of the purpose were required in the line that gives the
+    figures."""
+    from assistant.asked import lacks_asked_type
+    from assistant.lexical import analyze
+
+    q = ("Je travaille dans une couveuse. Pour convaincre notre conseil d'administration, avez-vous des chiffres "
+         "de réalisation du réseau sur l'année 2022 ?")
+    def idf(term):  # the purpose's words are rarer in the documents than « réseau »
+        return 5.0 if term in analyze("convaincre conseil administration") else 1.0
+
+    lines = ["299 séances de créativité organisées par le réseau en 2022"]
+    assert not lacks_asked_type(q, q, lines, idf)
+    assert lacks_asked_type(q, q, ["Le réseau accompagne la création d'activités."], idf)
