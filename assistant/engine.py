@@ -24,6 +24,7 @@ from .asked import (
     compared_acronyms,
     name_terms,
     named_authors,
+    question_kind,
     question_names,
     unknown_name,
 )
@@ -36,7 +37,7 @@ from .conversation import (
     stays_on_subject,
 )
 from .errors import QuestionError
-from .extractive import compose
+from .extractive import EXAMPLES_MAX, EXAMPLES_PART_RE, PARTS_RE, compose, experience_names, is_experience
 from .language import NOT_FRENCH_NOTE, is_french
 from .lexical import analyze, content_words
 from .named_docs import (
@@ -86,6 +87,8 @@ def clean_question(question: str | None) -> str:
 
 CROSS_SOURCE_EXTRA = 3  # passages added for a question that crosses sources, tuned on the dev split
 AUTHOR_POOL = 40  # passages searched for each named author's own best ones
+EXPERIENCE_POOL = 20  # passages searched for the experiences a question asking for examples hears
+NAMED_POOL = 10  # BM25 hits searched for a passage that names a thing compared (3 missed Strasbourg behind long context)
 AUTHOR_PASSAGES = 2  # passages each named author brings at most
 
 
@@ -150,6 +153,7 @@ class Assistant:
         if k is not None:
             passages += self._named_passages(question, role, filters, passages)
         passages += self._author_passages(question, standalone, role, filters, passages)
+        passages += self._experience_passages(question, standalone, role, filters, passages)
         passages += self._spelled_out(question, role, filters, passages)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         return role, question, standalone, passages, timings
@@ -163,13 +167,41 @@ class Assistant:
         for name in question_names(question):
             if any(name & name_terms(f"{p.text} {p.title}") for p in have + out):
                 continue
-            hits = self.retriever.lexical(role).search(" ".join(sorted(name)) + " " + content_words(question), 3,
+            hits = self.retriever.lexical(role).search(" ".join(sorted(name)) + " " + content_words(question), NAMED_POOL,
                                                        filters or None)
             for p in access.visible(hits, role):
                 if p.chunk_id not in seen and name & name_terms(f"{p.text} {p.title}"):
                     seen.add(p.chunk_id)
                     out.append(p)
                     break
+        return out
+
+    def _experience_passages(self, question, standalone, role, filters, have) -> list[Passage]:
+        """« Vous avez des exemples de collectivités qui soutiennent des coopérations ? »: the
+        experiences (project sheets, a guide's « Expérience : » boxes) that answer best join, up to
+        EXAMPLES_MAX heard, when retrieval of the whole question gave the general passages only."""
+        # A list question hears examples only in a part of their own (« Quels arguments…, et
+        # quelles collectivités citer en exemple ? »): « Quels outils ou exemples concrets… ? »
+        # wants the tools listed, not three experiences' best lines.
+        parts = PARTS_RE.split(question)[1:] if question_kind(question) == "list" else [question]
+        if not any(p and EXAMPLES_PART_RE.search(p) for p in parts):
+            return []
+        heard: list[frozenset[str]] = []
+        for p in have:
+            names = experience_names(p) if is_experience(p) else frozenset()
+            if names and not any(names & h for h in heard):
+                heard.append(names)
+        seen = {p.chunk_id for p in have}
+        out: list[Passage] = []
+        for p in self.retriever.retrieve(standalone, role, filters, k=EXPERIENCE_POOL):
+            if len(heard) >= EXAMPLES_MAX:
+                break
+            names = experience_names(p)
+            if (p.chunk_id in seen or not is_experience(p) or not names or p.meta.get("kind") == KIND_REFERENCES
+                    or any(names & h for h in heard)):
+                continue
+            heard.append(names)
+            out.append(p)
         return out
 
     def _spelled_out(self, question, role, filters, have) -> list[Passage]:

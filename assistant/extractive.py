@@ -331,7 +331,7 @@ def compose(
         # « Quels leviers… ? Et y a des collectivités qui l'ont déjà fait ? »: the examples are heard.
         lines = _each_part(focus or question, lines, units, vecs, passages, cache, idf, scores, examples_only=True)
     elif kind == "experience":
-        lines = _compose_by_sheet(units, scores, passages) or _compose_prose(
+        lines = _compose_by_sheet(units, scores, passages, bool(EXAMPLES_PART_RE.search(focus or question))) or _compose_prose(
             units, scores, passages, budget_words, next_passage
         )
     else:
@@ -466,14 +466,15 @@ EXAMPLES_PART_RE = re.compile(
 # Capitalised words every experience's title or section carries: they tell no experience apart.
 _GENERIC_NAMES = frozenset(analyze("Expérience Expériences Fiche Projet La Le Les L'ESS ESS De Du"))
 EXAMPLES_MAX = 3  # experiences heard for a part that asks for examples
+EXAMPLES_MARGIN = 0.1  # a sentence on no experience leads an answer by experience when it scores this much better
 
 
-def _is_experience(p: Passage) -> bool:
+def is_experience(p: Passage) -> bool:
     """A project sheet, or a guide's box on one collectivité's experience."""
     return p.type == "fiche-projet" or "expérience :" in p.section.lower()
 
 
-def _experience_names(p: Passage) -> frozenset[str]:
+def experience_names(p: Passage) -> frozenset[str]:
     """The names that tell one experience from another: a sheet's title, a box's section."""
     return name_terms(p.title if p.type == "fiche-projet" else p.section.split(" > ")[-1]) - _GENERIC_NAMES
 
@@ -481,17 +482,17 @@ def _experience_names(p: Passage) -> frozenset[str]:
 def _examples(lines: list[Line], units, passages, part_scores) -> list[Line]:
     """The best readable unit of each experience retrieved (up to EXAMPLES_MAX in the answer,
     those it already cites included), for a part that asks for examples."""
-    heard = [_experience_names(p) for p, _, _ in lines if _is_experience(p)]
+    heard = [experience_names(p) for p, _, _ in lines if is_experience(p)]
     out: list[Line] = []
     for i in sorted(range(len(units)), key=lambda i: -part_scores[i]):
         if len(heard) >= EXAMPLES_MAX:
             break
         u = units[i]
         p = passages[u.pi]
-        names = _experience_names(p)
+        names = experience_names(p)
         # The unit names its experience (« Toulouse Métropole agit ici… »): « Plus globalement, la
         # démarche permet… » would not say which one.
-        if (part_scores[i] <= -9 or not _is_experience(p) or not names & name_terms(u.text)
+        if (part_scores[i] <= -9 or not is_experience(p) or not names & name_terms(u.text)
                 or any(names & h for h in heard)):
             continue
         heard.append(names)
@@ -739,8 +740,16 @@ def _hear_each_name(names: list[set[str]], lines: list[Line], units, scores, pas
             continue
         cands = [i for i, u in enumerate(units) if not u.fragment and u.kind != "intro" and scores[i] > -9
                  and name & terms(passages[u.pi], u.text) and all(text != u.text for _, text, _ in out)]
+        # A unit that writes the name beats one whose section only carries it (« Cette instance
+        # permanente… » under the Strasbourg sheet's heading says nothing a reader can place).
+        cands = [i for i in cands if name & name_terms(units[i].text)] or cands
         if cands:
-            u = units[max(cands, key=lambda k: scores[k])]
+            i = max(cands, key=lambda k: scores[k])
+            u = units[i]
+            if (u.kind == "sentence" and (NEEDS_ANTECEDENT_RE.match(u.text) or _leans_back(u.text)) and i > 0
+                    and units[i - 1].pi == u.pi and units[i - 1].kind == "sentence"
+                    and all(units[i - 1].text != t for _, t, _ in out)):
+                out.append((passages[u.pi], units[i - 1].text, False))
             out.append((passages[u.pi], u.text, u.kind == "item"))
     return out
 
@@ -932,26 +941,47 @@ def _whole_lists(lines: list[Line], units, passages, blocks, max_items) -> list[
     return out
 
 
-def _compose_by_sheet(units, scores, passages) -> list[Line]:
-    """One line per project sheet (its best unit), when several sheets answer."""
-    best_per_doc: dict[str, int] = {}
-    for i, u in enumerate(units):
-        p = passages[u.pi]
-        if p.type != "fiche-projet" or u.fragment:
-            continue
-        if p.doc_id not in best_per_doc or scores[i] > scores[best_per_doc[p.doc_id]]:
-            best_per_doc[p.doc_id] = i
-    if len(best_per_doc) < 2:
+def _compose_by_sheet(units, scores, passages, examples: bool = False) -> list[Line]:
+    """One line per project sheet (its best unit), when several answer. A question that asks for
+    examples (`examples`) hears a guide's « Expérience : » boxes too, an experience told by both a
+    sheet and a box once; a sentence from elsewhere that answers better comes first (« Tu as un
+    exemple de ville qui a créé un espace de dialogue ? »: the Avise page's « comités de filière »
+    of the Ville de Paris)."""
+    best: list[tuple[frozenset[str], int]] = []
+    # Examples are told by a unit that names its experience (« Toulouse Métropole agit ici… »)
+    # before one that does not (« Plus globalement, la démarche permet… »).
+    for naming in ((True, False) if examples else (False,)):
+        for i in sorted(range(len(units)), key=lambda k: -scores[k]):
+            u = units[i]
+            p = passages[u.pi]
+            if u.fragment or scores[i] <= -9 or not (is_experience(p) if examples else p.type == "fiche-projet"):
+                continue
+            names = experience_names(p)
+            if naming and not names & name_terms(u.text):
+                continue
+            if names and not any(names & n for n, _ in best):
+                best.append((names, i))
+    if len(best) < 2:
         return []
-    top = max(scores[i] for i in best_per_doc.values())
+    best.sort(key=lambda b: -scores[b[1]])
+    top = scores[best[0][1]]
     lines: list[Line] = []
-    for _doc, i in sorted(best_per_doc.items(), key=lambda kv: scores[kv[1]], reverse=True):
+    if examples:
+        lead = [i for i, u in enumerate(units) if u.kind == "sentence" and not u.fragment and not u.announces
+                and not is_experience(passages[u.pi]) and not NEEDS_ANTECEDENT_RE.match(u.text)
+                and not _leans_back(u.text) and scores[i] > top + EXAMPLES_MARGIN]
+        if lead:
+            i = max(lead, key=lambda k: scores[k])
+            lines.append((passages[units[i].pi], units[i].text, False))
+    for _, i in best:
         if scores[i] < top - 0.3:
             continue
         u = units[i]
+        p = passages[u.pi]
         said = [u] + (_follow(units, i, 60) if u.announces else [])
-        lines.append((passages[u.pi], f"**{passages[u.pi].title}** — {_run_on(said)}", True))
-    return lines
+        label = p.title if p.type == "fiche-projet" else p.section.split(" > ")[-1]
+        lines.append((p, f"**{label}** — {_run_on(said)}", True))
+    return lines if sum(is_item for _, _, is_item in lines) >= 2 else []
 
 
 def _compose_by_author(units, scores, passages, authors, budget_words: int) -> list[Line]:
@@ -1084,7 +1114,7 @@ def _render(lines: list[Line], passages: list[Passage]) -> Composed:
             out.append(f"- {item[:1].upper() + item[1:]} [{n}]")
         elif lone:
             item = text.rstrip(" .;,")
-            label = item_context(p.text, p.section, item)
+            label = "" if text.startswith("**") else item_context(p.text, p.section, item)
             if label and not any(fold(label) in fold(t) for _, t, _ in lines[:k]):
                 item = f"{_of_sheet(p, label)} : {after_colon(item)}"
             prose.append(f"{_clean_end(item[:1].upper() + item[1:])} [{n}]")

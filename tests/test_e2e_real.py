@@ -313,3 +313,24 @@ def test_naming_a_document_above_the_role_is_refused_as_if_it_did_not_exist(real
     assert "Guide du contributeur" not in public.answer
     community = real_assistant.ask(q, role="community")
     assert not community.abstained and GUIDE in {c.doc_id for c in community.citations}, community.answer
+
+
+def test_examples_of_collectivites_name_the_experiences_with_the_real_model(real_assistant):
+    """« Vous avez des exemples de collectivités… ? » got the guide's list of levers, no
+    collectivité named; « Strasbourg, Toulouse et la Région… chacune ? » left Strasbourg out."""
+    a = real_assistant.ask("Vous avez des exemples de collectivités qui soutiennent des coopérations territoriales ? "
+                           "Donnez-moi les noms et le dispositif soutenu par chacune.", role="public")
+    assert not a.abstained and sum(n in a.answer for n in ("Strasbourg", "Toulouse", "Bourgogne")) >= 2, a.answer
+    a = real_assistant.ask("Pour une note à mon maire, j'aimerais comparer ce que font Strasbourg, Toulouse et la "
+                           "Région Bourgogne-Franche-Comté pour soutenir la coopération. Chacune s'y prend comment ?",
+                           role="public")
+    assert all(n in a.answer for n in ("Strasbourg", "Toulouse", "Bourgogne")), a.answer
+
+
+def test_a_part_of_a_document_the_role_may_see_is_answered(real_assistant):
+    """Staff asking for « la grille de l'aide-mémoire d'instruction » was told no such document
+    exists; a public user is still refused alike."""
+    q = ("Pour mon premier entretien avec un porteur, rappelle-moi la grille de l'aide-mémoire d'instruction : "
+         "quelles sont les questions de premier examen à passer en revue ?")
+    assert not real_assistant.ask(q, role="staff").abstained
+    assert real_assistant.ask(q, role="public").abstained

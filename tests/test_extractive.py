@@ -1472,3 +1472,58 @@ def test_a_project_sheet_s_heading_says_which_project(cache):
     assert got is not None and got.text.startswith(
         "Le Conseil de l'ESS de l'Eurométropole de Strasbourg — leviers mobilisés par la collectivité : [1]\n"
         "- Co-construire"), got and got.text
+
+
+def test_a_question_asking_for_examples_of_collectivites_hears_each_experience_once(cache):
+    """« Vous avez des exemples de collectivités qui soutiennent des coopérations ? » got the
+    guide's list of levers: the experiences retrieved (project sheets, a guide's « Expérience : »
+    boxes) each say their part, the one told by both a sheet and a box once, with a unit that
+    names it before one that does not."""
+    levers = P("a", "Les leviers des collectivités pour soutenir les coopérations territoriales :\n\n"
+                    "- soutenir les coopérations territoriales dans la durée ;\n"
+                    "- former les élus aux coopérations territoriales.", section="Les leviers")
+    box = P("b", "L'Eurométropole de Strasbourg soutient les coopérations territoriales avec le Conseil de l'ESS. "
+                 "Cette instance soutient les coopérations depuis 2010.",
+            section="Les leviers > Expérience : l'Eurométropole de Strasbourg et le Conseil de l'ESS")
+    sheet = P("c", "Le Conseil de l'ESS de l'Eurométropole de Strasbourg soutient des coopérations territoriales.",
+              doc="fiches-projets/strasbourg", title="Fiche projet : le Conseil de l'ESS de l'Eurométropole de Strasbourg",
+              type_="fiche-projet")
+    toulouse = P("d", "Plus globalement, la démarche soutient les coopérations territoriales à long terme. "
+                      "Toulouse Métropole soutient des coopérations territoriales avec La Place.",
+                 section="Expérience : Toulouse Métropole et La Place")
+    question = "Vous avez des exemples de collectivités qui soutiennent des coopérations territoriales ?"
+    got = compose(question, [levers, box, sheet, toulouse], cache, idf)
+    lines = got.text.splitlines()
+    assert [ln[:4] for ln in lines] == ["- **", "- **"], got.text
+    assert sum("Strasbourg" in ln for ln in lines) == 1  # the sheet and the box tell one experience
+    assert "Toulouse Métropole soutient" in got.text and "Plus globalement" not in got.text
+    # One experience alone is no answer by experience: the usual answer then.
+    alone = compose(question, [levers, box], cache, idf)
+    assert not alone.text.startswith("- **"), alone.text
+
+
+def test_each_thing_compared_is_named_by_its_own_line():
+    """« Strasbourg, Toulouse et la Région : chacune s'y prend comment ? »: the line that brings a
+    side names it, not « Cette instance… » under its sheet's heading even when that one scores
+    better; a sentence that leans on the one before comes with it."""
+    import numpy as np
+
+    from assistant.extractive import _hear_each_name
+    from assistant.units import read_units
+
+    stras = P("b", "Le Conseil de l'ESS réunit les acteurs. Cette instance permanente est coprésidée par la CRESS. "
+                   "Depuis 2010, l'Eurométropole de Strasbourg co-construit sa politique au sein de ce conseil.",
+              doc="fiches-projets/strasbourg", title="Fiche projet : le Conseil de l'ESS de Strasbourg",
+              type_="fiche-projet")
+    units = read_units([stras], False)
+    scores = np.array([0.5 if u.text.startswith("Cette instance") else 0.1 for u in units])
+    got = _hear_each_name([{"strasbourg"}], [], units, scores, [stras])
+    assert [t for _, t, _ in got] == [u.text for u in units if u.text.startswith("Depuis 2010")]
+    # Named only by its heading: the unit comes with the sentence it leans on.
+    heading = P("c", "Le Conseil de l'ESS réunit les acteurs. Cette instance permanente est coprésidée par la CRESS.",
+                doc="fiches-projets/strasbourg", title="Fiche projet : le Conseil de l'ESS de Strasbourg",
+                type_="fiche-projet")
+    units = read_units([heading], False)
+    scores = np.array([0.5 if u.text.startswith("Cette instance") else 0.1 for u in units])
+    got = _hear_each_name([{"strasbourg"}], [], units, scores, [heading])
+    assert [t[:14] for _, t, _ in got] == ["Le Conseil de ", "Cette instance"]
