@@ -18,6 +18,8 @@ from .lexical import CORPUS_WIDE_NAMES, analyze
 from .schema import ACCESS_LABELS_FR, DOC_TYPE_LABELS_FR, fold
 
 # « d'après / selon / dans / que dit … » + a determiner + a kind of document, then its qualifiers.
+# Not an indefinite article: « Dans un compte rendu de comité de pilotage, je tombe sur le sigle
+# ECT » says where the asker read something, not which document to answer from.
 DOC_REF_RE = re.compile(
     r"\b(?:selon|d'après|dans|que (?:dit|disent|raconte|contient|retient|propose)|résume(?:-moi)?|"
     r"donne(?:-moi)?|montre(?:-moi)?|affiche|recopie(?:-moi)?|lis(?:-moi)?)\s+"
@@ -26,9 +28,6 @@ DOC_REF_RE = re.compile(
     r"document|lettre|atelier|écho|points? de rep[èe]ress?)\b[^?!.;:,]{0,60})",
     re.I,
 )
-# « Dans un compte rendu de comité de pilotage, je tombe sur le sigle ECT »: an indefinite article
-# says where the asker read something, not which document to answer from; it names none.
-
 # « la grille de l'aide-mémoire », « le résumé du guide du contributeur »: a part of a document,
 # named by the document it belongs to; that document is what the asker must be able to see.
 INNER_DOC_RE = re.compile(
