@@ -248,7 +248,7 @@ _ASKED_AFTER_COLON_RE = re.compile(
 
 def asked_type_part(question: str) -> str:
     """The part of `question` whose words say what type of answer is asked (a date, a number…)."""
-    return _ASKED_AFTER_COLON_RE.split(question)[-1]
+    return _ASKED_AFTER_COLON_RE.split(asking_sentences(question))[-1]
 
 
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
@@ -437,6 +437,20 @@ _ASKING_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 _CONTEXT_CLAUSE_RE = re.compile(
     r",\s+(?=(?:comment|quel\w*|qui|où|pourquoi|est-ce|combien|quand|que|qu['’]|faut-il|peut-on|"
     r"y a-t-il|existe-t-il)\b)", re.I)
+
+
+_QUESTION_WORD_RE = re.compile(r"\b(quand|qui|quoi|koi|où|comment|combien|pourquoi|quel(le)?s?|lequel|laquelle|"
+                               r"lesquel(le)?s|est-ce)\b", re.I)
+
+
+def asking_sentences(question: str) -> str:
+    """The sentences of `question` that ask (ending with « ? »), joined; the whole question when
+    none does. « c'est qui qui anime La Place ? je dois les contacter pour un collectif » asks who
+    runs it: the sentence after says why, and asks no contact details."""
+    sentences = [x for x in _ASKING_SENTENCE_RE.split(question.strip()) if x]
+    # Typed without its « ? », a sentence still asks with a question word (« c quand la date limite »).
+    asking = [x for x in sentences if x.rstrip().endswith("?") or _QUESTION_WORD_RE.search(x)]
+    return " ".join(asking) if asking else question
 
 
 def asking_part(question: str) -> str:

@@ -21,6 +21,7 @@ from .asked import (
     RESOURCE_Q_RE,
     SAME_Q_RE,
     SOURCES_Q_RE,
+    asking_sentences,
     compared_acronyms,
     name_terms,
     named_authors,
@@ -364,7 +365,10 @@ class Assistant:
         dense = max((p.dense or 0.0) for p in passages)
         # Form words (« que signifie le sigle », « en quelle année ») are not content the
         # passages should hold: only the question's content words count.
-        coverage = self.retriever.lexical(role).coverage(content_words(question), passages[:3])
+        # A sentence that only gives context (« ptce ca veut dire quoi ? je vois ce sigle partout »)
+        # may help, never hurt: what is asked must be there, not the asker's circumstances.
+        lex = self.retriever.lexical(role)
+        coverage = max(lex.coverage(content_words(q), passages[:3]) for q in {question, asking_sentences(question)})
         return confidence(dense, coverage, self.settings.abstain_dense_weight, self.settings.abstain_dense_floor)
 
     def _unseen_document(self, question: str, passages: list[Passage], role: str) -> str:

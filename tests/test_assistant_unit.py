@@ -584,3 +584,21 @@ def test_a_purpose_before_the_question_is_not_what_the_number_is_about():
     lines = ["299 séances de créativité organisées par le réseau en 2022"]
     assert not lacks_asked_type(q, q, lines, idf)
     assert lacks_asked_type(q, q, ["Le réseau accompagne la création d'activités."], idf)
+
+
+def test_a_sentence_that_only_gives_context_asks_nothing():
+    """« c'est qui qui anime La Place ? je dois les contacter pour un collectif » was refused for want
+    of contact details: the sentence after the question says why the asker asks. A sentence typed
+    without its « ? » still asks with a question word (« c quand la date limite »)."""
+    from assistant.asked import asking_sentences, lacks_asked_type
+
+    q = "c'est qui qui anime le programme La Place a Toulouse ? je dois les contacter pour un collectif"
+    assert asking_sentences(q) == "c'est qui qui anime le programme La Place a Toulouse ?"
+    lines = ["Toulouse Métropole soutient France Active MPA-Occitanie et l'association Synthetic pour porter et "
+             "animer La Place."]
+    assert not lacks_asked_type(q, q, lines, lambda t: 1.0)
+    assert lacks_asked_type("Comment les contacter ? Il me faut leur mail.", "Comment les contacter ?", lines,
+                            lambda t: 1.0)
+    late = "y a un appel a projets ouvert cette annee ? c quand la date limite"
+    assert asking_sentences(late) == late
+    assert asking_sentences("Je découvre le programme.") == "Je découvre le programme."
