@@ -380,13 +380,21 @@ LISTING_RE = re.compile(
     r"(?:(?:principa(?:les|ux)|différent(?:e)?s|grand(?:e)?s)\s+)?(?P<noun>[a-zà-ÿ'-]{3,})(?P<next>)", re.I)
 
 
+INNER_CATEGORY_RE = re.compile(
+    r"(?<=\w)\s+(?:sur\s+|dans\s+|avec\s+|par\s+|pour\s+|à\s+|de\s+)?(?:quel(?:le)?s)\s+"
+    r"(?:(?:principa(?:les|ux)|grand(?:e)?s|bonnes|autres|différent(?:e)?s|nouve(?:aux|lles))\s+)?"
+    r"(?P<noun>[a-zà-ÿ'-]{3,})(?:\s+(?P<next>[a-zà-ÿ'-]+))?", re.I)
+
+
 def asked_category_and_qualifier(question: str) -> tuple[str, str]:
     """(category, qualifier) stems: « Quels outils contractuels… » gives (« outil », « contractuel »);
     the qualifier is '' when the next word is a form word, a vague adjective or a verb."""
     q = question.replace("’", "'")
     # The question may open on its context (« Chargée de mission dans une interco, … Quels leviers… ? »).
     m = (CATEGORY_Q_RE.match(q) or CATEGORY_Q_RE.match(asking_part(q)) or LISTING_RE.search(q)
-         or (SPOKEN_CATEGORY_RE.search(q) if LIST_Q_RE.search(q) else None))
+         or (SPOKEN_CATEGORY_RE.search(q) if LIST_Q_RE.search(q) else None)
+         # « Et ça intervient sur quels axes ? », « on mobilise quelles aides ? »: spoken French asks last.
+         or INNER_CATEGORY_RE.search(asking_part(q)))
     stems = analyze(m.group("noun")) if m else []
     if not stems or stems[0] in ("typ", "form", "sort", "gen", "exempl", "element"):
         return "", ""

@@ -440,6 +440,13 @@ def test_a_list_question_gets_the_list_introduced_as_what_it_asks_for(cache):
     assert asked_category("Pouvez-vous me lister les outils que recense le guide ?") == "outil"
     got = compose(spoken, [partners, tools], cache, idf)
     assert got.text.splitlines()[0].startswith("Le Conseil a permis de créer de nouveaux outils"), got.text
+    # Spoken French puts « quels » last (« Et ça intervient sur quels axes ? »): the partners' list,
+    # not asked for, no longer follows the tools' one.
+    assert asked_category_and_qualifier("Et ça intervient sur quels axes concrètement ?") == ("axe", "")
+    assert asked_category("on mobilise quelles aides pour les assos ?") == asked_category("Quelles aides ?")
+    assert asked_category("Dans quelle ville ?") == ""  # one thing asked, not a list
+    got = compose("Et le Conseil a débouché sur quels outils ?", [partners, tools], cache, idf)
+    assert "Okoté" in got.text and "CRESS" not in got.text, got.text
 
 
 def test_a_pronoun_follow_up_stays_in_the_sections_the_last_answer_cited(cache):
