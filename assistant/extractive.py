@@ -56,6 +56,7 @@ from .lexical import analyze
 from .schema import K_DATE, Passage, fold
 from .synonyms import related
 from .units import (
+    ANNOUNCE_RE,
     NEEDS_ANTECEDENT_RE,
     OPENS_RE,
     PRONOUN_SUBJECT_RE,
@@ -760,7 +761,11 @@ def _heads_list(text: str, category: str, qualifier: str = "") -> bool:
     (« En matière de financement, leurs spécificités portent sur : » lists specificities), and
     the question's `qualifier` is there too (« outils contractuels » are not any tools)."""
     before = text.split(":", 1)[0] if ":" in text else ""
-    return category in analyze(" ".join(before.split()[-5:])) and (not qualifier or qualifier in analyze(text))
+    # « Ces PTCE doivent relever de nombreux défis, car… » announces the list after it as well.
+    announced = ANNOUNCE_RE.search(text)
+    heads = category in analyze(" ".join(before.split()[-5:])) or bool(
+        announced and category in analyze(announced.group(0)))
+    return heads and (not qualifier or qualifier in analyze(text))
 
 
 def _list_blocks(units: list[Unit]) -> dict[tuple[int, int], list[int]]:
@@ -846,16 +851,20 @@ def _compose_list(units, scores, passages, max_items, next_passage, category="",
                 and here.meta.get("position") == (there.meta.get("position") or 0) + 1
                 and min(units[i].pos for i in ix) == first_pos[b[0]])
 
-    def goes_on(b) -> bool:
-        """The rest of the lead list, cut at the end of its chunk: it opens the next one."""
-        ix, lead_ix = blocks[b], blocks[lead]
-        here, there = passages[b[0]], passages[lead[0]]
-        return (b != lead and here.doc_id == there.doc_id and here.section == there.section
+    def goes_on(b, tail) -> bool:
+        """The rest of the list `tail` ends, cut at the end of its chunk: it opens the next one."""
+        ix, tail_ix = blocks[b], blocks[tail]
+        here, there = passages[b[0]], passages[tail[0]]
+        return (b != tail and here.doc_id == there.doc_id and here.section == there.section
                 and here.meta.get("position") == (there.meta.get("position") or 0) + 1
                 and not any(units[i].kind == "intro" for i in ix) and min(units[i].pos for i in ix) == first_pos[b[0]]
-                and max(units[i].pos for i in lead_ix) == max(u.pos for u in units if u.pi == lead[0]))
+                and max(units[i].pos for i in tail_ix) == max(u.pos for u in units if u.pi == tail[0]))
 
-    rest = [b for b in blocks if goes_on(b)]
+    # A long list may run over several chunks (« Il s'agit… » six times, over three chunks).
+    rest: list = []
+    while (nxt := next((b for b in blocks if b != lead and b not in rest and goes_on(b, rest[-1] if rest else lead)),
+                       None)) is not None:
+        rest.append(nxt)
     others = sorted((b for b in blocks if b != lead and b not in rest and same_kind(b)), key=best_item.get, reverse=True)
     for b in [lead] + rest + others:
         if b != lead and b not in rest and (best_item[b] < best_item[lead] - LIST_BLOCK_MARGIN or n_items >= max_items):

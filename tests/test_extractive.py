@@ -1534,3 +1534,26 @@ def test_each_thing_compared_is_named_by_its_own_line():
     scores = np.array([0.5 if u.text.startswith("Cette instance") else 0.1 for u in units])
     got = _hear_each_name([{"strasbourg"}], [], units, scores, [heading])
     assert [t[:14] for _, t, _ in got] == ["Le Conseil de ", "Cette instance"]
+
+
+def test_a_list_announced_by_a_sentence_of_what_was_asked_comes_whole_over_its_chunks(cache):
+    """« Ces PTCE doivent relever de nombreux défis, car… » announces the « Il s'agit de… » list
+    after it: « Quels défis… ? » gets that list, from its three chunks, and not the « différents
+    enjeux » list beside it."""
+    notes = "notes/n"
+    first = P("a", "Comme concept, le PTCE répond à différents enjeux :\n- la mutualisation de moyens immobiliers ;\n"
+                   "- la construction de filières sectorielles.\n"
+                   "Ces PTCE doivent relever de nombreux défis, car l'ESS coopère mieux en interne qu'en externe.\n"
+                   "- Il s'agit d'articuler un ancrage sectoriel et un ancrage territorial.\n"
+                   "- Il s'agit de passer à la mutualisation de projets.", doc=notes, position=5)
+    second = P("b", "- Il s'agit d'intégrer la formation et la recherche.\n"
+                    "- Il s'agit de construire des processus d'évaluation.", doc=notes, position=6)
+    third = P("c", "- Il s'agit enfin de ne pas recréer des superstructures.\n\n"
+                   "Les PTCE pourraient ainsi s'inscrire dans un modèle de sortie de crise.", doc=notes, position=7)
+    chunks = {"a": second, "b": third}
+    got = compose("Quels défis les PTCE doivent-ils relever ?", [first, second, third], cache, idf,
+                  next_passage=lambda p: chunks.get(p.chunk_id)).text
+    assert got.startswith("Ces PTCE doivent relever de nombreux défis"), got
+    for item in ("ancrage sectoriel", "mutualisation de projets", "formation et la recherche", "superstructures"):
+        assert item in got, (item, got)
+    assert "immobiliers" not in got and "sortie de crise" not in got, got
