@@ -214,6 +214,9 @@ def _read_pdf(path: Path) -> tuple[list[str], set[int], list[str]]:
     return [clean_pdf_text(p) for p in pages], ocr_done, notes
 
 
+ITEM_START_RE = re.compile(r"^\s*([-•▶]|\d+[.)])\s")
+
+
 def clean_pdf_text(text: str) -> str:
     """Undo the usual extraction damage: hyphenated line breaks, hard-wrapped lines."""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
@@ -229,7 +232,13 @@ def clean_pdf_text(text: str) -> str:
                 paragraphs.append(" ".join(current))
                 current = []
             continue
-        if re.match(r"^\s*([-•▶]|\d+[.)])\s", ln) and current:
+        if ITEM_START_RE.match(ln) and current:
+            paragraphs.append(" ".join(current))
+            current = []
+        elif (current and ITEM_START_RE.match(current[0]) and re.search(r"[.!?…»]$", current[-1])
+              and re.match(r"^[«A-ZÀ-ÖØ-Þ]", ln.strip())):
+            # A sentence that starts a line after a list item's last sentence is the paragraph after
+            # the list: the extraction dropped the blank line between them.
             paragraphs.append(" ".join(current))
             current = []
         current.append(ln.strip())

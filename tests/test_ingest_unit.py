@@ -213,6 +213,26 @@ def test_pdf_mastheads_are_not_glued_to_the_first_sentence():
                                   "collectivement.") or paragraphs[5].startswith("L'émiettement")
 
 
+def test_the_paragraph_after_a_pdf_list_is_not_glued_to_its_last_item():
+    """The extraction drops the blank line after a list: « Les PTCE pourraient ainsi… » read as the
+    end of the list's last item, and « Ces PTCE doivent relever… » as the end of the item before
+    it. An item's own wrapped lines (lower case, or mid-sentence) stay with it."""
+    from ingest.loaders import clean_pdf_text
+
+    page = ("• Il s'agit de construire des processus d'évaluation autour de l'utilité socio-économique\n"
+            "de ces pôles, qui prennent en compte les résultats et les processus.\n"
+            "• Il s'agit enfin de trouver les formes d'organisation qui ne recréent pas des superstructures\n"
+            "qui rigidifient les relations entre les membres mais les activent. Elles les fluidifient à\n"
+            "l'usage, en donnant à chacun sa place dans le collectif et dans ses décisions communes.\n"
+            "Les PTCE pourraient ainsi s'inscrire, non pas seulement dans la phase actuelle de gestion de crise,\n"
+            "mais surtout dans un nouveau modèle de sortie de crise.\n")
+    paragraphs = clean_pdf_text(page).split("\n\n")
+    assert len(paragraphs) == 3, paragraphs
+    assert paragraphs[0].endswith("les résultats et les processus.")
+    assert paragraphs[1].startswith("• Il s'agit enfin") and paragraphs[1].endswith("dans ses décisions communes.")
+    assert paragraphs[2].startswith("Les PTCE pourraient ainsi")
+
+
 def test_a_sentence_cut_by_a_pdf_page_break_is_chunked_whole():
     """« … Aux côtés des coordinations administrative et concurrentielle, » ends page 2 and « la
     coordination coopérative… » opens page 3: the sentence goes whole to page 3, so no chunk
