@@ -88,8 +88,23 @@ def analyze(text: str) -> list[str]:
     text = BARE_COOPTER_RE.sub("coop'ter", text.lower().replace("’", "'"))
     words = [w for w in TOKEN_RE.findall(text) if not w.isdigit() or len(w) == 4]
     stop = _stopwords()
-    words = [w for w in words if fold(w) not in stop and len(w) > 1]
+    words = [_reaccented(w) for w in words if fold(w) not in stop and len(w) > 1]
     return [fold(s) for s in _stemmer().stemWords(words)]
+
+
+# Typed without accents, « collectivites », « filiere », « menee » stem apart from the documents'
+# « collectivités » (collect), « filière » (fili), « menée » (men): the stemmer reads the accent
+# of these endings. French writes them with it, so a word that has no accent gets it back.
+_REACCENT = ((re.compile(r"(?<=[a-z])ite(s?)$"), r"ité\1"), (re.compile(r"iere(s?)$"), r"ière\1"),
+             (re.compile(r"(?<=[a-z])ee(s?)$"), r"ée\1"))
+
+
+def _reaccented(word: str) -> str:
+    if not word.isascii():
+        return word
+    for rx, repl in _REACCENT:
+        word = rx.sub(repl, word)
+    return word
 
 
 def coverage(question: str, passages: list[Passage], idf) -> float:

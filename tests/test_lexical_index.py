@@ -16,7 +16,7 @@ import pytest
 from assistant import access
 from assistant.lexical import LexicalIndex, analyze
 from assistant.retrieval import Filters
-from assistant.schema import ACCESS_LEVELS, access_rank
+from assistant.schema import ACCESS_LEVELS, Passage, access_rank
 from ingest.embedder import HashingEmbedder
 from tests.conftest import front, stop_process, write
 from tests.test_manifest import assert_agreement, ingest
@@ -218,3 +218,16 @@ def test_dense_side_gives_the_filtered_query_and_reads_nothing_above_the_role(bo
         assert {p.chunk_id for p in got if p.dense > last + 1e-5} == {p.chunk_id for p in expected if p.dense > last + 1e-5}
         assert all(access.can_see(role, level) for level in read)
         assert all(access.can_see(role, p.access) for p in got)
+
+
+def test_words_typed_without_accents_analyse_as_the_documents_words():
+    """« collectivites », « filiere », « menee » stemmed apart from the documents' « collectivités »
+    (collect), « filière » (fili), « menée » (men): BM25 and the abstention score missed them."""
+    assert analyze("collectivites filieres menee proximite") == analyze("collectivités filières menée proximité")
+    # Words French writes without an accent keep their stems.
+    assert analyze("site limite suite") == ["sit", "limit", "suit"]
+    # The index and the question agree: an unaccented question finds what the accented one finds.
+    docs = [Passage(chunk_id=str(i), text=t, meta={"doc_id": "d", "access": "public"}) for i, t in enumerate([
+        "Les collectivités soutiennent la filière locale.", "Une association gère un tiers-lieu."])]
+    index = LexicalIndex(docs)
+    assert [p.chunk_id for p in index.search("collectivites filiere", 1)] == ["0"]
