@@ -251,6 +251,10 @@ def asked_type_part(question: str) -> str:
     return _ASKED_AFTER_COLON_RE.split(asking_sentences(question))[-1]
 
 
+def _same_prefix(term: str, said: set[str]) -> bool:
+    return len(term) >= 5 and any(len(s) >= 5 and s[:5] == term[:5] for s in said)
+
+
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
                      dated: str = "", contexts: list[str] | None = None) -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
@@ -306,9 +310,11 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
         if noun is not None:
             if not noun.search(fold(line).lower()):
                 continue
-        elif key and not any(k in said or related(k) & said for said in [set(analyze(f"{line} {context}"))]
-                             for k in key):
-            continue  # (the user's word or the documents' word for it: « démarré » for « débuté »)
+        elif key and not any(k in said or related(k) & said or _same_prefix(k, said)
+                             for said in [set(analyze(f"{line} {context}"))] for k in key):
+            # (the user's word or the documents' word for it: « démarré » for « débuté »; a form the
+            # stemmer leaves apart, as coverage() reads it: « strasbourgeoise » for « Strasbourg »)
+            continue
         if wants_duration and DURATION_RE.search(line):
             return False
         if wants_date and DATE_RE.search(line):

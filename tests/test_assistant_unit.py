@@ -602,3 +602,19 @@ def test_a_sentence_that_only_gives_context_asks_nothing():
     late = "y a un appel a projets ouvert cette annee ? c quand la date limite"
     assert asking_sentences(late) == late
     assert asking_sentences("Je découvre le programme.") == "Je découvre le programme."
+
+
+def test_a_date_about_a_place_named_by_its_adjective_is_heard():
+    """« depuis quelle année cette instance strasbourgeoise fonctionne-t-elle ? » was refused: its
+    most specific word, « strasbourgeoise », stems apart from the line's « Strasbourg ». The check
+    reads stems as the abstention score's coverage does (same first five letters)."""
+    from assistant.asked import lacks_asked_type
+    from assistant.lexical import analyze
+
+    q = "Pour une délibération : depuis quelle année cette instance strasbourgeoise fonctionne-t-elle ?"
+    def idf(term):
+        return 5.0 if term in analyze("strasbourgeoise fonctionne") else 1.0
+
+    line = "Depuis 2010, l'Eurométropole de Strasbourg co-construit sa politique au sein du Conseil de l'ESS."
+    assert not lacks_asked_type(q, q, [line], idf)
+    assert lacks_asked_type(q, q, ["Depuis 2010, la Région soutient le Générateur BFC."], idf)
