@@ -84,7 +84,10 @@ LEANS_BACK_RE = re.compile(
     # « Afin de la renforcer, certains acteurs… »: an object pronoun before an infinitive
     r"(afin d['’e]\s*|pour |sans )(la|le|les|leur|l['’])\s*\w+(er|ir|re)\b|"
     # « Pour parvenir à lancer de telles dynamiques, … », « Un tel projet… » (not « tels que »)
-    r"[^,;:.]{0,60}?\b(de|un|une)\s+tel(le)?s?\s+(?!que\b|qu['’])\w)",
+    r"[^,;:.]{0,60}?\b(de|un|une)\s+tel(le)?s?\s+(?!que\b|qu['’])\w|"
+    # « Avec le constat que ces enjeux… », « Avec alors le besoin qu'un acteur… »: no main clause,
+    # the sentence goes on from the one before
+    r"avec\s+((alors|donc|aussi)\s+)?(le|la|les|l['’]|ce|cette|ces)\s*[\w-]+\s+(que|qu['’]))",
     re.I)
 
 

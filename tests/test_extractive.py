@@ -562,6 +562,15 @@ def test_a_sentence_that_leans_on_the_one_before_comes_after_it(cache):
 
     assert _leans_back("Afin de la renforcer, certains acteurs se structurent en SCIC.")
     assert not _leans_back("Pour la Région, c'est un levier.")
+    # No main clause: « Avec le constat que… » goes on from the sentence before (a reader found it
+    # opening an answer on the « commun », its subject lost).
+    assert _leans_back("Avec le constat que ces enjeux peuvent difficilement être pris en compte.")
+    assert _leans_back("Avec alors le besoin qu'un acteur assume une fonction d'intégrateur.")
+    assert not _leans_back("Avec les collectivités, les acteurs de l'ESS coopèrent.")
+    silo = P("d", "Les projets cherchent à mieux prendre en charge les grandes fonctionnalités de la vie. Avec le "
+                  "constat que ces enjeux sont mal pris en compte par les filières organisées en silo.")
+    got = compose("Les filières organisées en silo prennent-elles en compte ces enjeux ?", [silo], cache, idf)
+    assert got.text.startswith("Les projets cherchent"), got.text
     # An impersonal « il » leans on nothing.
     alone = P("c", "La mutualisation reste fragile.\n\nIl s'agit de passer de la mutualisation de moyens à celle de projets.")
     got = compose("De quoi s'agit-il de passer à la mutualisation de projets ?", [alone], cache, idf)
