@@ -33,6 +33,7 @@ from .asked import (
     CONTACT_RE,
     CROSS_SOURCE_Q_RE,
     DATE_RE,
+    HOW_WHY_Q_RE,
     NEEDS_CONTACT_RE,
     NEEDS_DATE_RE,
     NEEDS_NUMBER_RE,
@@ -117,6 +118,7 @@ INLINE_LIST_RE = re.compile(r":[^:]*[,;][^:]*[,;]")  # « … : a, b, c » (thre
 # Tuned on the eval's dev split (evals/gold.yaml, split: dev).
 FOOTNOTE_MARK_RE = re.compile(r"^\(\*+\)\s*")  # « (*) Cet article s'appuie… »: the note's call mark
 PROSE_MARGIN = 0.25  # sentences kept within this score of the best one
+RESTATES = 0.6  # idf-weighted share of a how/why question's words in a sentence that only says it again
 DEFINITION_BONUS = 0.35  # a defining sentence leads a definition answer
 TYPE_BONUS = 0.3  # a sentence holding the asked type (a date, a quantity) leads such an answer
 LIST_PROSE_MARGIN = 0.0  # a list question gets prose when a sentence beats every list by this much
@@ -343,8 +345,14 @@ def compose(
         if not lines and subject and crossing:
             lines = _definitions_across(units, scores, passages, subject)
         if not lines:
+            # « En quoi les PTCE pourraient-ils participer à un modèle de sortie de crise ? » is best
+            # matched by « Les PTCE pourraient ainsi s'inscrire… dans un modèle de « sortie de crise » »:
+            # it says the question again; the how or why follows it.
+            restating = ({i for i, u in enumerate(units) if u.kind == "sentence"
+                          and _overlap(q_terms, u.terms, idf) >= RESTATES} if HOW_WHY_Q_RE.search(focus or question)
+                         and not focus else set())
             lines = _compose_prose(units, scores, passages, budget_words, next_passage, define=subject, bonus=bonus,
-                                   prev_passage=prev_passage)
+                                   prev_passage=prev_passage, restating=restating)
             # Two items of the leading list picked: it comes whole (« Avant de partager : » gave two
             # of its three points).
             lines = _whole_lists(lines, units, passages, _leading_list(
@@ -555,7 +563,7 @@ def _last_sentence(p: Passage, prev_passage) -> Line | None:
 
 
 def _compose_prose(units, scores, passages, budget_words, next_passage, define="", bonus=None,
-                   prev_passage=None) -> list[Line]:
+                   prev_passage=None, restating: set[int] = frozenset()) -> list[Line]:
     order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
     base = scores - bonus if bonus is not None else scores
     best = float(base.max())
@@ -616,7 +624,7 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
                 lines.insert(0, before)
                 words += len(before[1].split())
         # What an announcing sentence announces, or the rest of a definition's paragraph.
-        if u.announces or (define and not chosen and _defines(u.text, define)):
+        if u.announces or (define and not chosen and _defines(u.text, define)) or (not chosen and i in restating):
             extra = _follow(units, i, max(40, budget_words - words))
             # Beyond the lead, what a sentence announces must itself be on topic.
             if chosen and extra and float(np.mean([base[units.index(e)] for e in extra])) < best - PROSE_MARGIN:
@@ -631,7 +639,9 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
             tail_i = units.index(extra[-1]) if extra else i
             tail = units[tail_i]
             last_of_passage = max((k for k, x in enumerate(units) if x.pi == tail.pi), default=tail_i)
-            if (not extra or tail.announces) and tail_i == last_of_passage:
+            # (A sentence that only says the question again brings what follows it in its own chunk.)
+            opens_next = u.announces or bool(define) or tail.announces
+            if opens_next and (not extra or tail.announces) and tail_i == last_of_passage:
                 for line in _continuation(tail, passages, next_passage, max(40, budget_words - words)):
                     lines.append(line)
                     words += len(line[1].split())

@@ -1566,3 +1566,19 @@ def test_a_list_announced_by_a_sentence_of_what_was_asked_comes_whole_over_its_c
     for item in ("ancrage sectoriel", "mutualisation de projets", "formation et la recherche", "superstructures"):
         assert item in got, (item, got)
     assert "immobiliers" not in got and "sortie de crise" not in got, got
+
+
+def test_a_sentence_that_says_the_question_again_brings_what_follows(cache):
+    """« En quoi les PTCE pourraient-ils participer à un modèle de sortie de crise ? » was answered by
+    « Les PTCE pourraient ainsi s'inscrire… dans un nouveau modèle de sortie de crise. » alone: it
+    says the question again; the reasoning after it is the how (a blind reader preferred the older,
+    longer answer for that reason)."""
+    note = P("a", "Les PTCE pourraient ainsi s'inscrire dans un nouveau modèle de sortie de crise. Si l'on fait "
+                  "l'hypothèse que ni le modèle fordiste ni la dérégulation ne suffisent, il revient à l'ESS de "
+                  "construire une perspective nouvelle.\n\nLa coordination coopérative est un levier de proximité.")
+    got = compose("En quoi les PTCE pourraient-ils participer à un nouveau modèle de sortie de crise ?", [note],
+                  cache, idf).text
+    assert got.startswith("Les PTCE pourraient ainsi") and "perspective nouvelle" in got, got
+    # A what-question is not a how: the same sentence answers it alone.
+    got = compose("Dans quel modèle de sortie de crise les PTCE pourraient-ils s'inscrire ?", [note], cache, idf).text
+    assert "perspective nouvelle" not in got, got
