@@ -436,29 +436,42 @@ def _follow(units: list[Unit], start: int, budget: int) -> list[Unit]:
 
 def _continuation(head: Unit, passages: list[Passage], next_passage, budget: int, items_only: bool = False) -> list[Line]:
     """Items or sentences that open the chunk following `head`'s passage; with `items_only`, the
-    items that carry on a list of the same section (`head` is its last item in its passage)."""
+    items that carry on a list of the same section (`head` is its last item in its passage). A
+    list that fills that chunk to its end goes on in the chunks after it (« l'internalisation de
+    la solidarité », Demoustier's fifth enjeu, opens the second chunk after the list's intro)."""
     if next_passage is None:
-        return []
-    nxt = next_passage(passages[head.pi])
-    if nxt is None or nxt.meta.get("kind") == KIND_REFERENCES:
-        return []
-    if items_only and nxt.section != passages[head.pi].section:
         return []
     lines: list[Line] = []
     words = 0
-    head_text = fold(head.text).rstrip(" :.")
-    for text, kind, _block, _frag in parse_passage(nxt.text, nxt.section, continues=False):
-        if not lines and fold(text).rstrip(" :.") == head_text:
-            continue  # the chunks overlap: the announcing line opens the next chunk too
-        if kind != "item" and (lines or items_only):
+    seen = {fold(head.text).rstrip(" :.;")}  # the chunks overlap: what was said opens the next one too
+    here = passages[head.pi]
+    while len(lines) < LIST_MAX:
+        nxt = next_passage(here)
+        if nxt is None or nxt.meta.get("kind") == KIND_REFERENCES:
             break
-        words += len(text.split())
-        # An announced list comes whole (up to LIST_MAX items): half a list misleads.
-        if lines and (len(lines) >= LIST_MAX if kind == "item" else words > budget):
+        if (items_only or lines) and nxt.section != here.section:
             break
-        lines.append((nxt, text, kind == "item"))
-        if kind != "item":
+        units = parse_passage(nxt.text, nxt.section, continues=False)
+        to_the_end = True
+        for text, kind, _block, _frag in units:
+            if fold(text).rstrip(" :.;") in seen:
+                continue
+            if kind != "item" and (lines or items_only):
+                to_the_end = False
+                break
+            words += len(text.split())
+            # An announced list comes whole (up to LIST_MAX items): half a list misleads.
+            if lines and (len(lines) >= LIST_MAX if kind == "item" else words > budget):
+                to_the_end = False
+                break
+            lines.append((nxt, text, kind == "item"))
+            seen.add(fold(text).rstrip(" :.;"))
+            if kind != "item":
+                to_the_end = False
+                break
+        if not (to_the_end and lines and lines[-1][2]):
             break
+        here = nxt
     return lines
 
 

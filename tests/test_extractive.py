@@ -1582,3 +1582,21 @@ def test_a_sentence_that_says_the_question_again_brings_what_follows(cache):
     # A what-question is not a how: the same sentence answers it alone.
     got = compose("Dans quel modèle de sortie de crise les PTCE pourraient-ils s'inscrire ?", [note], cache, idf).text
     assert "perspective nouvelle" not in got, got
+
+
+def test_an_announced_list_that_fills_the_next_chunk_goes_on_in_the_one_after(cache):
+    """« … il répond à différents enjeux : » ends a chunk, its first four items fill the next one and
+    the fifth (« l'internalisation de la solidarité ») opens the chunk after that, behind the fourth
+    repeated by the chunks' overlap: the list comes whole, the repeated item once."""
+    notes = "notes/n"
+    intro = P("a", "Le PTCE est un concept neuf. Il recouvre des réalités diverses où il répond à différents enjeux :",
+              doc=notes, position=3)
+    items = P("b", "- la mutualisation de moyens immobiliers ;\n- l'intégration de plusieurs activités ;\n"
+                   "- la construction de filières sectorielles ;\n- la promotion politique de l'ESS ;", doc=notes, position=4)
+    rest = P("c", "- la promotion politique de l'ESS ;\n- l'internalisation de la solidarité dans l'activité.\n\n"
+                  "Ces PTCE doivent relever de nombreux défis.", doc=notes, position=5)
+    chunks = {"a": items, "b": rest}
+    got = compose("À quels différents enjeux répond le PTCE ?", [intro], cache, idf,
+                  next_passage=lambda p: chunks.get(p.chunk_id)).text
+    assert "internalisation de la solidarité" in got and got.count("promotion politique") == 1, got
+    assert "défis" not in got, got
