@@ -458,8 +458,8 @@ _QUESTION_WORD_RE = re.compile(r"\b(quand|qui|quoi|koi|où|comment|combien|pourq
 
 
 def asking_sentences(question: str) -> str:
-    """The sentences of `question` that ask (ending with « ? »), joined; the whole question when
-    none does. « c'est qui qui anime La Place ? je dois les contacter pour un collectif » asks who
+    """The sentences of `question` that ask (ending with « ? », or holding a question word), joined;
+    the whole question when none does. « c'est qui qui anime La Place ? je dois les contacter pour un collectif » asks who
     runs it: the sentence after says why, and asks no contact details."""
     sentences = [x for x in _ASKING_SENTENCE_RE.split(question.strip()) if x]
     # Typed without its « ? », a sentence still asks with a question word (« c quand la date limite »).

@@ -653,7 +653,7 @@ def _compose_prose(units, scores, passages, budget_words, next_passage, define="
             tail = units[tail_i]
             last_of_passage = max((k for k, x in enumerate(units) if x.pi == tail.pi), default=tail_i)
             # (A sentence that only says the question again brings what follows it in its own chunk.)
-            opens_next = u.announces or bool(define) or tail.announces
+            opens_next = u.announces or tail.announces or (bool(define) and _defines(u.text, define))
             if opens_next and (not extra or tail.announces) and tail_i == last_of_passage:
                 for line in _continuation(tail, passages, next_passage, max(40, budget_words - words)):
                     lines.append(line)

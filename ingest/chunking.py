@@ -16,8 +16,9 @@ from .loaders import LoadedDoc
 from .references import chunk_kind
 
 # What stored chunks owe to this code (splitting, token cap, metadata, `chunk_kind`'s rules in
-# references.py, the PDF text cleanup of loaders.clean_pdf_text, the terms of assistant.lexical.analyze). Bump it when a change must reach chunks already stored: the next `coopter
-# ingest` re-chunks (and re-embeds) every document, as their content hash alone would not say.
+# references.py, the PDF text cleanup of loaders.clean_pdf_text, the terms of
+# assistant.lexical.analyze). Bump it when a change must reach chunks already stored: the next
+# `coopter ingest` re-chunks (and re-embeds) every document, as their content hash alone would not say.
 CHUNKING_VERSION = 4
 
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
