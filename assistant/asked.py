@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from .lexical import CORPUS_WIDE_NAMES, analyze, content_words
+from .lexical import CORPUS_WIDE_NAMES, analyze, content_words, same_stem_prefix, stem_prefixes
 from .schema import fold
 from .synonyms import corpus_words, related
 
@@ -251,10 +251,6 @@ def asked_type_part(question: str) -> str:
     return _ASKED_AFTER_COLON_RE.split(asking_sentences(question))[-1]
 
 
-def _same_prefix(term: str, said: set[str]) -> bool:
-    return len(term) >= 5 and any(len(s) >= 5 and s[:5] == term[:5] for s in said)
-
-
 def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Callable[[str], float],
                      dated: str = "", contexts: list[str] | None = None) -> bool:
     """True when `asked_form` (the user's own words) asks for a quantity, a date, a duration or
@@ -310,7 +306,7 @@ def lacks_asked_type(asked_form: str, question: str, lines: list[str], idf: Call
         if noun is not None:
             if not noun.search(fold(line).lower()):
                 continue
-        elif key and not any(k in said or related(k) & said or _same_prefix(k, said)
+        elif key and not any(k in said or related(k) & said or same_stem_prefix(k, stem_prefixes(said))
                              for said in [set(analyze(f"{line} {context}"))] for k in key):
             # (the user's word or the documents' word for it: « démarré » for « débuté »; a form the
             # stemmer leaves apart, as coverage() reads it: « strasbourgeoise » for « Strasbourg »)

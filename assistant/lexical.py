@@ -107,6 +107,20 @@ def _reaccented(word: str) -> str:
     return word
 
 
+# The stemmer leaves some forms of one word apart (soutiennent/soutien, strasbourgeoise/strasbourg):
+# two stems of five letters or more that share their first five are read as the same word.
+STEM_PREFIX = 5
+
+
+def stem_prefixes(stems: set[str]) -> set[str]:
+    return {s[:STEM_PREFIX] for s in stems if len(s) >= STEM_PREFIX}
+
+
+def same_stem_prefix(stem: str, prefixes: set[str]) -> bool:
+    """True when `stem` shares its first letters with one of `prefixes` (stem_prefixes())."""
+    return len(stem) >= STEM_PREFIX and stem[:STEM_PREFIX] in prefixes
+
+
 def coverage(question: str, passages: list[Passage], idf) -> float:
     """Share of the question's information (idf-weighted stems) found in `passages`.
 
@@ -119,12 +133,12 @@ def coverage(question: str, passages: list[Passage], idf) -> float:
     found: set[str] = set()
     for p in passages:
         found |= set(analyze(f"{p.title} {p.meta.get('section', '')} {p.text}"))
-    prefixes = {f[:5] for f in found if len(f) >= 5}
+    prefixes = stem_prefixes(found)
 
     from .synonyms import related
 
-    def present(t: str) -> bool:  # the stemmer misses some verb forms (soutiennent/soutien)
-        return any(s in found or (len(s) >= 5 and s[:5] in prefixes) for s in (t, *related(t)))
+    def present(t: str) -> bool:
+        return any(s in found or same_stem_prefix(s, prefixes) for s in (t, *related(t)))
 
     total = sum(idf(t) for t in terms)
     return sum(idf(t) for t in terms if present(t)) / total if total else 0.0
